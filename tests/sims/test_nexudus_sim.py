@@ -1,0 +1,620 @@
+"""The Nexudus simulator answers like the Nexudus admin REST API: tokens, auth, paged lists, filters, data."""
+
+import time
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+import requests
+
+from simulators.nexudus import NexudusData, NexudusSimulator
+from simulators.nexudus.invoices import price_line
+from simulators.world import CHART, build_world
+
+TIMEOUT = 5
+ADMIN, NO_API, TWO_FA = "admin@example.com", "noapi@example.com", "2fa@example.com"
+ENVELOPE_KEYS = {
+    "Records",
+    "CurrentPage",
+    "CurrentPageSize",
+    "CurrentOrderField",
+    "CurrentSortDirection",
+    "FirstItem",
+    "LastItem",
+    "TotalItems",
+    "TotalPages",
+    "HasNextPage",
+    "HasPreviousPage",
+}
+LIST_URLS = [
+    "/api/sys/businesses",
+    "/api/spaces/coworkers",
+    "/api/billing/coworkerinvoices",
+    "/api/billing/coworkerinvoicelines",
+    "/api/billing/financialaccounts",
+    "/api/sys/taxrates",
+    "/api/billing/coworkerledgerentries",
+]
+INVOICES = "/api/billing/coworkerinvoices"
+
+
+@pytest.fixture(scope="module")
+def sim():
+    with NexudusSimulator() as server:
+        yield server
+
+
+@pytest.fixture
+def fresh():
+    """A simulator of its own, for tests that change data, time or faults."""
+    with NexudusSimulator() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def auth(sim):
+    return {"Authorization": f"Bearer {sign_in(sim).json()['access_token']}"}
+
+
+# -- helpers -------------------------------------------------------------------------------------------------
+
+
+def sign_in(sim, username=ADMIN, password="secret", headers=None, **extra):
+    form = {"grant_type": "password", "username": username, "password": password, **extra}
+    return requests.post(sim.url + "/api/token", data=form, headers=headers, timeout=TIMEOUT)
+
+
+def refresh(sim, token, client_id=None):
+    headers = {"client_id": client_id} if client_id else None
+    form = {"grant_type": "refresh_token", "refresh_token": token}
+    return requests.post(sim.url + "/api/token", data=form, headers=headers, timeout=TIMEOUT)
+
+
+def get(sim, auth, path, **params):
+    return requests.get(sim.url + path, params=params, headers=auth, timeout=TIMEOUT)
+
+
+def envelope(sim, auth, path, **params):
+    response = get(sim, auth, path, **params)
+    assert response.status_code == 200, response.text
+    return response.json(parse_float=Decimal)
+
+
+def read_all(sim, auth, path, size=1000, **params):
+    """Every record of a list, page after page, stopping on TotalPages."""
+    records, page = [], 1
+    while True:
+        body = envelope(sim, auth, path, page=page, size=size, **params)
+        records += body["Records"]
+        if page >= body["TotalPages"]:
+            return records
+        page += 1
+
+
+def ids(records):
+    return [record["Id"] for record in records]
+
+
+# -- tokens --------------------------------------------------------------------------------------------------
+
+
+def test_password_grant_with_a_form_issues_a_bearer_token(sim):
+    response = sign_in(sim)
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"access_token", "token_type", "expires_in", "refresh_token"}
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 604799
+    assert body["access_token"] and body["refresh_token"] and body["access_token"] != body["refresh_token"]
+
+
+def test_token_endpoint_refuses_a_json_body(sim):
+    form = {"grant_type": "password", "username": ADMIN, "password": "secret"}
+    response = requests.post(sim.url + "/api/token", json=form, timeout=TIMEOUT)
+    assert response.status_code == 400
+    assert response.json() == {"error": "unsupported_grant_type"}
+
+
+@pytest.mark.parametrize(("username", "password"), [(ADMIN, "wrong"), ("nobody@example.com", "secret")])
+def test_bad_credentials_are_an_invalid_grant(sim, username, password):
+    response = sign_in(sim, username, password)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+    assert "access_token" not in response.json()
+
+
+def test_two_factor_user_needs_the_totp_code(sim):
+    missing = sign_in(sim, TWO_FA)
+    assert missing.status_code == 400
+    assert missing.json()["error"] == "two_factor_auth_check"
+    wrong = sign_in(sim, TWO_FA, totp="000000")
+    assert wrong.status_code == 400
+    assert wrong.json()["error"] == "invalid_grant"
+    good = sign_in(sim, TWO_FA, totp="123456")
+    assert good.status_code == 200
+    headers = {"Authorization": f"Bearer {good.json()['access_token']}"}
+    assert get(sim, headers, "/api/sys/businesses").status_code == 200
+
+
+def test_refresh_grant_rotates_and_invalidates_the_previous_refresh_token(sim):
+    first = sign_in(sim).json()
+    second = refresh(sim, first["refresh_token"], client_id=ADMIN)
+    assert second.status_code == 200, second.text
+    second = second.json()
+    assert second["refresh_token"] != first["refresh_token"]
+    reused = refresh(sim, first["refresh_token"], client_id=ADMIN)
+    assert reused.status_code == 400
+    assert reused.json()["error"] == "invalid_grant"
+    assert get(sim, {"Authorization": f"Bearer {second['access_token']}"}, "/api/sys/taxrates").status_code == 200
+    # A fresh sign-in is a new refresh token for the same client_id: the previous one dies too.
+    sign_in(sim)
+    assert refresh(sim, second["refresh_token"], client_id=ADMIN).status_code == 400
+
+
+def test_refresh_client_id_defaults_to_the_email_and_must_match(sim):
+    token = sign_in(sim).json()["refresh_token"]
+    assert refresh(sim, token, client_id="someone-else").json()["error"] == "invalid_grant"
+    assert refresh(sim, token).status_code == 200  # no header: the email is the client_id
+
+
+def test_refresh_tokens_of_other_client_ids_survive(sim):
+    app_a = sign_in(sim, headers={"client_id": "app-a"}).json()["refresh_token"]
+    app_b = sign_in(sim, headers={"client_id": "app-b"}).json()["refresh_token"]
+    assert refresh(sim, app_a, client_id="app-a").status_code == 200
+    assert refresh(sim, app_b, client_id="app-b").status_code == 200
+
+
+def test_tokens_expire_on_the_simulator_clock(fresh):
+    tokens = sign_in(fresh).json()
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    fresh.clock_offset = fresh.access_token_ttl + 1
+    assert get(fresh, headers, "/api/sys/businesses").status_code == 401
+    renewed = refresh(fresh, tokens["refresh_token"])
+    assert renewed.status_code == 200  # refresh tokens last 15 days
+    fresh.clock_offset += fresh.refresh_token_ttl + 1
+    assert refresh(fresh, renewed.json()["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+def test_token_lifetime_is_overridable(fresh):
+    fresh.access_token_ttl = 60
+    tokens = sign_in(fresh).json()
+    assert tokens["expires_in"] == 60
+    fresh.clock_offset = 61
+    assert get(fresh, {"Authorization": f"Bearer {tokens['access_token']}"}, INVOICES).status_code == 401
+
+
+# -- authentication ------------------------------------------------------------------------------------------
+
+
+def test_basic_auth_with_email_and_password(sim):
+    assert requests.get(sim.url + INVOICES, auth=(ADMIN, "secret"), timeout=TIMEOUT).status_code == 200
+    assert requests.get(sim.url + INVOICES, auth=(ADMIN, "nope"), timeout=TIMEOUT).status_code == 401
+
+
+@pytest.mark.parametrize("path", LIST_URLS)
+def test_every_entity_needs_authentication(sim, path):
+    assert requests.get(sim.url + path, timeout=TIMEOUT).status_code == 401
+    assert get(sim, {"Authorization": "Bearer not-a-token"}, path).status_code == 401
+    assert requests.get(sim.url + path + "/1000", timeout=TIMEOUT).status_code == 401
+
+
+def test_user_without_api_access_gets_tokens_but_every_call_is_refused(sim):
+    tokens = sign_in(sim, NO_API)
+    assert tokens.status_code == 200
+    refused = get(sim, {"Authorization": f"Bearer {tokens.json()['access_token']}"}, INVOICES)
+    assert refused.status_code == 401
+    assert "API access" in refused.json()["Message"]
+    assert requests.get(sim.url + INVOICES, auth=(NO_API, "secret"), timeout=TIMEOUT).status_code == 401
+
+
+# -- lists and paging ----------------------------------------------------------------------------------------
+
+
+def test_list_envelope(sim, auth):
+    body = envelope(sim, auth, INVOICES, page=2, size=10)
+    total = len(sim.data.coworkerinvoices)
+    assert set(body) == ENVELOPE_KEYS
+    assert ids(body["Records"]) == sorted(sim.data.coworkerinvoices)[10:20]
+    assert body["CurrentPage"] == 2
+    assert body["CurrentPageSize"] == 10
+    assert body["CurrentOrderField"] == "Id"
+    assert body["CurrentSortDirection"] == 1
+    assert (body["FirstItem"], body["LastItem"]) == (11, 20)
+    assert body["TotalItems"] == total
+    assert body["TotalPages"] == -(-total // 10)
+    assert body["HasNextPage"] is True
+    assert body["HasPreviousPage"] is True
+
+
+def test_list_defaults_to_page_one_of_25_by_id(sim, auth):
+    body = envelope(sim, auth, INVOICES)
+    assert (body["CurrentPage"], body["CurrentPageSize"], body["HasPreviousPage"]) == (1, 25, False)
+    assert ids(body["Records"]) == sorted(sim.data.coworkerinvoices)[:25]
+
+
+def test_past_the_last_page_is_empty(sim, auth):
+    body = envelope(sim, auth, INVOICES, page=99, size=50)
+    assert body["Records"] == []
+    assert body["HasNextPage"] is False
+
+
+@pytest.mark.parametrize("order_by", ["Id", "UpdatedOn", "CreatedOn", "BusinessId", "Paid"])
+def test_paging_by_seven_has_no_gaps_or_duplicates(sim, auth, order_by):
+    seen, page = [], 1
+    while True:
+        body = envelope(sim, auth, INVOICES, page=page, size=7, orderBy=order_by)
+        assert len(body["Records"]) <= 7
+        assert body["HasNextPage"] == (page < body["TotalPages"])
+        seen += ids(body["Records"])
+        if not body["HasNextPage"]:
+            break
+        page += 1
+    assert len(seen) == len(set(seen)) == body["TotalItems"]
+    assert set(seen) == set(sim.data.coworkerinvoices)
+
+
+def test_page_number_and_page_size_are_ignored(sim, auth):
+    body = envelope(sim, auth, INVOICES, PageNumber=2, PageSize=5)
+    assert (body["CurrentPage"], body["CurrentPageSize"]) == (1, 25)
+    assert ids(body["Records"]) == sorted(sim.data.coworkerinvoices)[:25]
+
+
+def test_size_is_capped_at_1000(sim, auth):
+    assert envelope(sim, auth, "/api/billing/coworkerinvoicelines", size=5000)["CurrentPageSize"] == 1000
+
+
+@pytest.mark.parametrize(
+    ("direction", "descending"),
+    [
+        (None, False),
+        ("1", False),
+        ("0", False),
+        ("Ascending", False),
+        ("-1", True),
+        ("Descending", True),
+    ],
+)
+def test_order_by_and_both_dir_readings(sim, auth, direction, descending):
+    params = {"orderBy": "TotalAmount", "size": 1000, **({"dir": direction} if direction else {})}
+    body = envelope(sim, auth, INVOICES, **params)
+    expected = sorted(sim.data.coworkerinvoices.values(), key=lambda r: (r["TotalAmount"], r["Id"]), reverse=descending)
+    assert ids(body["Records"]) == ids(expected)
+    assert body["CurrentOrderField"] == "TotalAmount"
+    assert body["CurrentSortDirection"] == (-1 if descending else 1)
+
+
+def test_unknown_order_field_falls_back_to_id(sim, auth):
+    body = envelope(sim, auth, INVOICES, orderBy="NoSuchField", size=5)
+    assert body["CurrentOrderField"] == "Id"
+    assert ids(body["Records"]) == sorted(sim.data.coworkerinvoices)[:5]
+
+
+# -- filters -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "table", "name", "field"),
+    [
+        (INVOICES, "coworkerinvoices", "CoworkerInvoice_Business", "BusinessId"),
+        (INVOICES, "coworkerinvoices", "CoworkerInvoice_Coworker", "CoworkerId"),
+        (
+            "/api/billing/coworkerinvoicelines",
+            "coworkerinvoicelines",
+            "CoworkerInvoiceLine_CoworkerInvoice",
+            "CoworkerInvoiceId",
+        ),
+        (
+            "/api/billing/coworkerledgerentries",
+            "coworkerledgerentries",
+            "CoworkerLedgerEntry_CoworkerInvoice",
+            "CoworkerInvoiceId",
+        ),
+        ("/api/billing/financialaccounts", "financialaccounts", "FinancialAccount_Business", "BusinessId"),
+        ("/api/sys/taxrates", "taxrates", "TaxRate_Business", "BusinessId"),
+        ("/api/spaces/coworkers", "coworkers", "Coworker_InvoicingBusiness", "InvoicingBusinessId"),
+    ],
+)
+def test_equality_filter_on_related_ids(sim, auth, path, table, name, field):
+    rows = list(sim.data.table(table).values())
+    value = rows[len(rows) // 2][field]
+    found = read_all(sim, auth, path, **{name: value})
+    assert found
+    assert ids(found) == sorted(row["Id"] for row in rows if row[field] == value)
+
+
+@pytest.mark.parametrize("text", ["false", "False", "FALSE"])
+def test_boolean_filter_is_case_insensitive(sim, auth, text):
+    unpaid = read_all(sim, auth, INVOICES, CoworkerInvoice_Paid=text)
+    assert unpaid
+    assert ids(unpaid) == sorted(r["Id"] for r in sim.data.coworkerinvoices.values() if not r["Paid"])
+
+
+def test_string_and_related_path_filters(sim, auth):
+    invoice = next(r for r in sim.data.coworkerinvoices.values() if r["InvoiceNumber"] and not r["Draft"])
+    found = read_all(sim, auth, INVOICES, CoworkerInvoice_InvoiceNumber=invoice["InvoiceNumber"].lower())
+    assert ids(found) == [invoice["Id"]]
+    by_name = read_all(sim, auth, INVOICES, CoworkerInvoice_Coworker_FullName=invoice["CoworkerFullName"])
+    assert invoice["Id"] in ids(by_name)
+    assert {r["CoworkerFullName"] for r in by_name} == {invoice["CoworkerFullName"]}
+
+
+def test_unknown_filters_are_ignored(sim, auth):
+    body = envelope(sim, auth, INVOICES, CoworkerInvoice_NoSuchField="x", Unrelated_Business=1)
+    assert body["TotalItems"] == len(sim.data.coworkerinvoices)
+
+
+def test_old_batch_form_of_id_filter(sim, auth):
+    wanted = sorted(sim.data.coworkerinvoices)[3:6]
+    found = read_all(sim, auth, INVOICES, CoworkerInvoice_Id=f"[{','.join(map(str, wanted))}]")
+    assert ids(found) == wanted
+
+
+def _updated_on(sim):
+    return sorted({r["UpdatedOn"] for r in sim.data.coworkerinvoices.values()})
+
+
+def _bound(stamp, shape):
+    """``stamp`` (``...Z``) written as a client might send it."""
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    if shape == "minutes":  # the documented YYYY-MM-DDTHH:mm
+        return moment.strftime("%Y-%m-%dT%H:%M")
+    if shape == "offset":  # the same instant one hour east of UTC
+        return moment.astimezone(timezone(timedelta(hours=1))).isoformat()
+    return stamp
+
+
+@pytest.mark.parametrize("shape", ["minutes", "seconds_z", "offset"])
+def test_range_filter_on_dates_accepts_each_format_and_is_inclusive(sim, auth, shape):
+    stamps = _updated_on(sim)
+    low, high = stamps[len(stamps) // 4], stamps[3 * len(stamps) // 4]
+    if shape == "minutes":  # the seconds are dropped from the bounds
+        low, high = f"{low[:16]}:00Z", f"{high[:16]}:00Z"
+    found = read_all(
+        sim,
+        auth,
+        INVOICES,
+        from_CoworkerInvoice_UpdatedOn=_bound(low, shape),
+        to_CoworkerInvoice_UpdatedOn=_bound(high, shape),
+    )
+    expected = [r["Id"] for r in sim.data.coworkerinvoices.values() if low <= r["UpdatedOn"] <= high]
+    assert found and ids(found) == sorted(expected)
+    if shape != "minutes":  # inclusive at both ends
+        assert {r["UpdatedOn"] for r in found} >= {low, high}
+
+
+def test_range_filter_on_decimals_and_ints(sim, auth):
+    found = read_all(sim, auth, INVOICES, from_CoworkerInvoice_TotalAmount="100.00", to_CoworkerInvoice_TotalAmount=500)
+    expected = [r["Id"] for r in sim.data.coworkerinvoices.values() if 100 <= r["TotalAmount"] <= 500]
+    assert found and ids(found) == sorted(expected)
+    lines = read_all(sim, auth, "/api/billing/coworkerinvoicelines", from_CoworkerInvoiceLine_Quantity=3)
+    assert lines and all(line["Quantity"] >= 3 for line in lines)
+    assert len(lines) == sum(line["Quantity"] >= 3 for line in sim.data.coworkerinvoicelines.values())
+
+
+def test_range_filter_with_only_a_lower_bound_reads_changes_since(sim, auth):
+    cursor = _updated_on(sim)[-3]
+    found = read_all(sim, auth, INVOICES, from_CoworkerInvoice_UpdatedOn=cursor, orderBy="UpdatedOn")
+    assert [r["UpdatedOn"] for r in found] == sorted(
+        r["UpdatedOn"] for r in sim.data.coworkerinvoices.values() if r["UpdatedOn"] >= cursor
+    )
+
+
+# -- single records ------------------------------------------------------------------------------------------
+
+
+def test_lists_hold_partial_records_and_get_by_id_the_full_one(sim, auth):
+    listed = envelope(sim, auth, INVOICES, size=1)["Records"][0]
+    full = get(sim, auth, f"{INVOICES}/{listed['Id']}").json(parse_float=Decimal)
+    assert "InvoiceLines" not in listed
+    assert full["InvoiceLines"] == []  # empty even on a single GET: read coworkerinvoicelines
+    assert {k: v for k, v in full.items() if k != "InvoiceLines"} == listed
+    coworker = envelope(sim, auth, "/api/spaces/coworkers", size=1)["Records"][0]
+    assert "Businesses" not in coworker
+    full_coworker = get(sim, auth, f"/api/spaces/coworkers/{coworker['Id']}").json()
+    assert full_coworker["Businesses"] == [coworker["InvoicingBusinessId"]]
+
+
+@pytest.mark.parametrize("path", LIST_URLS)
+def test_get_by_id_and_404(sim, auth, path):
+    first = envelope(sim, auth, path, size=1)["Records"][0]
+    assert get(sim, auth, f"{path}/{first['Id']}").json(parse_float=Decimal)["Id"] == first["Id"]
+    missing = get(sim, auth, f"{path}/999999999")
+    assert missing.status_code == 404
+    assert missing.json() == {"Message": "Not found"}
+
+
+def test_unknown_route_is_404(sim, auth):
+    response = get(sim, auth, "/api/billing/nosuchthing")
+    assert response.status_code == 404
+    assert response.json() == {"Message": "Not found"}
+
+
+def test_batch_get_returns_a_plain_array(sim, auth):
+    a, b = sorted(sim.data.coworkerinvoices)[5], sorted(sim.data.coworkerinvoices)[2]
+    body = get(sim, auth, INVOICES, id=f"[{a},{b},999999]").json()
+    assert isinstance(body, list)
+    assert ids(body) == [a, b]
+    assert body[0]["InvoiceLines"] == []
+
+
+# -- data ----------------------------------------------------------------------------------------------------
+
+
+def test_same_seed_gives_identical_data_and_another_seed_differs():
+    first, again = NexudusData.from_world(build_world(seed=7)), NexudusData.from_world(build_world(seed=7))
+    assert first == again
+    assert first.coworkerinvoices != NexudusData.from_world(build_world(seed=8)).coworkerinvoices
+
+
+def test_businesses_follow_the_world(sim):
+    locations = {location.id: location.definition for location in sim.world.locations}
+    assert set(sim.data.businesses) == set(locations)
+    for business in sim.data.businesses.values():
+        loc = locations[business["Id"]]
+        assert (business["Name"], business["CurrencyCode"], business["CountryName"]) == (
+            loc.name,
+            loc.currency,
+            loc.country_name,
+        )
+        assert business["PricesIncludeTax"] is loc.tax_inclusive
+    accounts = {(a["BusinessId"], a["Code"], a["Name"], a["AccountType"]) for a in sim.data.financialaccounts.values()}
+    assert accounts == {(b, code, name, kind) for b in locations for code, name, kind in CHART}
+    rates = {(r["BusinessId"], r["Name"], r["Rate"]) for r in sim.data.taxrates.values()}
+    assert rates == {(b, t.name, t.rate) for b in locations for t in sim.world.tax_rates}
+    assert {c["Id"] for c in sim.data.coworkers.values()} == {c.id for c in sim.world.customers}
+
+
+def _is_cents(value):
+    return isinstance(value, Decimal) and value.as_tuple().exponent == -2
+
+
+def test_every_invoice_total_is_the_exact_sum_of_its_lines(sim):
+    lines = defaultdict(list)
+    for line in sim.data.coworkerinvoicelines.values():
+        lines[line["CoworkerInvoiceId"]].append(line)
+    for invoice in sim.data.coworkerinvoices.values():
+        own = lines[invoice["Id"]]
+        assert 1 <= len(own) <= 6
+        for line in own:
+            assert isinstance(line["Quantity"], int)
+            assert all(_is_cents(line[k]) for k in ("UnitPrice", "SubTotal", "TaxAmount", "DiscountAmount"))
+        assert _is_cents(invoice["TotalAmount"])
+        gross = sum(line["SubTotal"] + line["TaxAmount"] for line in own)
+        assert invoice["TotalAmount"] == gross - sum(line["DiscountAmount"] for line in own)
+        assert invoice["TaxAmount"] == sum(line["TaxAmount"] for line in own)
+
+
+def test_totals_add_up_on_the_wire(sim, auth):
+    invoices = read_all(sim, auth, INVOICES)
+    lines = defaultdict(Decimal)
+    for line in read_all(sim, auth, "/api/billing/coworkerinvoicelines"):
+        lines[line["CoworkerInvoiceId"]] += (
+            Decimal(line["SubTotal"]) + Decimal(line["TaxAmount"]) - Decimal(line["DiscountAmount"])
+        )
+    assert len(invoices) == len(sim.data.coworkerinvoices)
+    assert all(Decimal(invoice["TotalAmount"]) == lines[invoice["Id"]] for invoice in invoices)
+
+
+def test_unit_price_is_net_or_gross_by_location(sim):
+    inclusive = {b["Id"] for b in sim.data.businesses.values() if b["PricesIncludeTax"]}
+    assert inclusive and inclusive != set(sim.data.businesses)
+    for line in sim.data.coworkerinvoicelines.values():
+        business = sim.data.coworkerinvoices[line["CoworkerInvoiceId"]]["BusinessId"]
+        gross_or_net = line["UnitPrice"] * line["Quantity"]
+        if business in inclusive:
+            assert line["SubTotal"] + line["TaxAmount"] == gross_or_net
+        else:
+            assert line["SubTotal"] == gross_or_net
+    assert price_line(Decimal("120.00"), 1, Decimal("20"), Decimal("0"), True) == (Decimal("100.00"), Decimal("20.00"))
+    assert price_line(Decimal("10.00"), 3, Decimal("8.875"), Decimal("3.00"), False) == (
+        Decimal("30.00"),
+        Decimal("2.40"),
+    )
+
+
+def test_invoices_hold_a_realistic_mix(sim):
+    invoices = list(sim.data.coworkerinvoices.values())
+    world = sim.world
+    notes = [r for r in invoices if r["CreditNote"]]
+    assert len(invoices) == world.invoices + world.credit_notes
+    assert len(notes) == world.credit_notes
+    by_guid = {r["UniqueId"]: r for r in invoices}
+    for note in notes:
+        original = by_guid[note["OriginalInvoiceGuid"]]
+        assert note["TotalAmount"] < 0 and not original["CreditNote"]
+        assert original["CreditedAmount"] == -note["TotalAmount"]
+    drafts = [r for r in invoices if r["Draft"]]
+    assert any(r["InvoiceNumber"] is None and r["WaitingForInvoiceNumber"] for r in drafts)
+    assert any(r["HasTemporaryInvoiceNumber"] and r["InvoiceNumber"] for r in drafts)
+    assert any(r["Void"] for r in invoices)
+    assert any(r["Paid"] and r["PaidAmount"] == r["TotalAmount"] and r["PaidOn"] for r in invoices)
+    assert any(0 < r["PaidAmount"] < r["TotalAmount"] and not r["Paid"] for r in invoices)
+    assert any(not r["Paid"] and r["PaidAmount"] == 0 and r["DueAmount"] == r["TotalAmount"] for r in invoices)
+    assert any(r["QuickbooksInvoiceTransfered"] for r in invoices)
+    assert any(len(r["InvoiceNumber"] or "") > 21 for r in invoices)
+    numbers = [r["InvoiceNumber"] for r in invoices if r["InvoiceNumber"]]
+    assert len(numbers) == len(set(numbers))
+    assert all(r["CreatedOn"].endswith("Z") and not r["CreatedOnLocal"].endswith("Z") for r in invoices)
+    chart = {(code, name) for code, name, _kind in CHART}
+    tax_names = {rate.name for rate in world.tax_rates}
+    lines = sim.data.coworkerinvoicelines.values()
+    assert any((line["FinancialAccountCode"], line["FinancialAccountName"]) not in chart for line in lines)
+    assert any(line["TaxCategoryName"] not in tax_names for line in lines)
+
+
+def test_payments_are_ledger_entries_that_add_up_to_paid_amounts(sim):
+    entries = list(sim.data.coworkerledgerentries.values())
+    assert len(entries) == sim.world.payments
+    paid = defaultdict(Decimal)
+    for entry in entries:
+        assert isinstance(entry["PaymentGatewayName"], int) and _is_cents(entry["Credit"])
+        paid[entry["CoworkerInvoiceId"]] += entry["Credit"]
+    for invoice in sim.data.coworkerinvoices.values():
+        assert invoice["PaidAmount"] == paid.get(invoice["Id"], 0)
+
+
+def test_lines_repeat_their_invoice_fields(sim):
+    for line in sim.data.coworkerinvoicelines.values():
+        invoice = sim.data.coworkerinvoices[line["CoworkerInvoiceId"]]
+        assert (
+            line["CoworkerInvoiceInvoiceNumber"],
+            line["CoworkerInvoicePaid"],
+            line["CoworkerInvoiceCreditNote"],
+        ) == (invoice["InvoiceNumber"], invoice["Paid"], invoice["CreditNote"])
+
+
+def test_a_thousand_invoices_generate_quickly():
+    world = build_world(customers=200, invoices=1000, credit_notes=30, payments=400)
+    started = time.perf_counter()
+    data = NexudusData.from_world(world)
+    assert time.perf_counter() - started < 2
+    assert len(data.coworkerinvoices) == 1030
+    assert len(data.coworkerledgerentries) == 400
+
+
+# -- helpers for tests and demos -----------------------------------------------------------------------------
+
+
+def test_touch_invoice_changes_it_and_bumps_updated_on(fresh):
+    auth = {"Authorization": f"Bearer {sign_in(fresh).json()['access_token']}"}
+    cursor = _updated_on(fresh)[-1]
+    before = envelope(fresh, auth, INVOICES, from_CoworkerInvoice_UpdatedOn=cursor)["TotalItems"]
+    invoice_id = sorted(fresh.data.coworkerinvoices)[0]
+    touched = fresh.touch_invoice(invoice_id, PurchaseOrder="PO-NEW")
+    assert touched["UpdatedOn"] > cursor
+    changed = read_all(fresh, auth, INVOICES, from_CoworkerInvoice_UpdatedOn=touched["UpdatedOn"])
+    assert [(r["Id"], r["PurchaseOrder"]) for r in changed] == [(invoice_id, "PO-NEW")]
+    assert envelope(fresh, auth, INVOICES, from_CoworkerInvoice_UpdatedOn=cursor)["TotalItems"] == before + 1
+    fresh.touch_invoice(invoice_id, InvoiceNumber="LON-9999")
+    assert {line["CoworkerInvoiceInvoiceNumber"] for line in fresh.data.lines_of(invoice_id)} == {"LON-9999"}
+    with pytest.raises(KeyError):
+        fresh.touch_invoice(invoice_id, NoSuchField=1)
+
+
+def test_fail_next_answers_errors_then_recovers(fresh):
+    auth = {"Authorization": f"Bearer {sign_in(fresh).json()['access_token']}"}
+    fresh.fail_next(2, status=500)
+    assert [get(fresh, auth, INVOICES).status_code for _ in range(3)] == [500, 500, 200]
+    fresh.fail_next(status=409, retry_after=7)
+    throttled = get(fresh, auth, INVOICES)
+    assert (throttled.status_code, throttled.headers["Retry-After"]) == (409, "7")
+    assert throttled.json() == {"Message": "You must wait before accessing this url again."}
+    fresh.fail_next(status=429, retry_after=3)
+    assert "Wait 3 seconds" in get(fresh, auth, INVOICES).json()["Message"]
+    fresh.fail_next(status=None)
+    with pytest.raises(requests.ConnectionError):
+        get(fresh, auth, INVOICES)
+    assert get(fresh, auth, INVOICES).status_code == 200
+
+
+def test_every_request_is_logged(fresh):
+    auth = {"Authorization": f"Bearer {sign_in(fresh).json()['access_token']}"}
+    get(fresh, auth, INVOICES, page=2)
+    get(fresh, auth, "/api/sys/taxrates")
+    assert [(method, path) for method, path, _params in fresh.request_log] == [
+        ("POST", "/api/token"),
+        ("GET", INVOICES),
+        ("GET", "/api/sys/taxrates"),
+    ]
+    assert fresh.request_log[1][2] == {"page": "2"}
