@@ -1,0 +1,55 @@
+"""Typed errors raised by the API clients, so callers decide what to do by kind, not by parsing text."""
+
+
+class ApiError(Exception):
+    """An API call failed. ``service`` is "Nexudus" or "QuickBooks"; ``status`` the HTTP status if any."""
+
+    retryable = False
+
+    def __init__(self, message, *, service, status=None, code=None, detail=None):
+        super().__init__(message)
+        self.message = message
+        self.service = service
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+    def __str__(self):
+        text = f"{self.service}: {self.message}"
+        if self.code:
+            text += f" (code {self.code})"
+        if self.detail and self.detail not in self.message:
+            text += f" – {self.detail}"
+        return text
+
+
+class AuthError(ApiError):
+    """Credentials or tokens were refused: someone has to sign in again or fix the credentials."""
+
+
+class InvalidGrantError(AuthError):
+    """The OAuth refresh token or authorisation code is no longer valid: the connection must be redone."""
+
+
+class ThrottledError(ApiError):
+    """The service asks to wait ``retry_after`` seconds before calling again."""
+
+    retryable = True
+
+    def __init__(self, message, *, retry_after=None, **kw):
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class TransientError(ApiError):
+    """A network failure, timeout or 5xx: the same call may succeed later."""
+
+    retryable = True
+
+
+class NotFoundError(ApiError):
+    """The record asked for does not exist (or is no longer active)."""
+
+
+class ValidationError(ApiError):
+    """The service refused the data; ``code`` and ``detail`` say why."""

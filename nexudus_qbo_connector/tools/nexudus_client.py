@@ -1,0 +1,188 @@
+"""Client of the Nexudus admin REST API (https://spaces.nexudus.com/api/...).
+
+Facts it relies on (see the project's research notes): bearer tokens from ``POST /api/token`` with a
+form-encoded password or refresh grant (``totp`` for 2FA users, a ``client_id`` header on refresh);
+lists paged with ``page``/``size`` in a ``Records`` envelope; 409 (or 429 "Wait N seconds") when
+throttled; write answers carrying ``WasSuccessful``.
+"""
+
+import time
+
+from .errors import AuthError, InvalidGrantError, NotFoundError, ThrottledError, TransientError, ValidationError
+from .http_client import ApiClient
+
+DEFAULT_URL = "https://spaces.nexudus.com"
+
+# Entity name -> path under /api. Coworkers live under /api/spaces (the auth page's /api/sys is a typo).
+ENTITIES = {
+    "businesses": "sys/businesses",
+    "taxrates": "sys/taxrates",
+    "coworkers": "spaces/coworkers",
+    "coworkerinvoices": "billing/coworkerinvoices",
+    "coworkerinvoicelines": "billing/coworkerinvoicelines",
+    "coworkerledgerentries": "billing/coworkerledgerentries",
+    "financialaccounts": "billing/financialaccounts",
+}
+MAX_PAGE_SIZE = 1000
+TOKEN_MARGIN = 300  # refresh an access token this many seconds before it expires
+
+
+class NexudusClient(ApiClient):
+    """Signs in, keeps its bearer token fresh and reads entities page by page.
+
+    ``on_tokens(tokens)`` is called with every new token set (``access_token``, ``refresh_token``,
+    ``expires_at`` as a POSIX time) so the caller can store it: Nexudus invalidates a refresh token as
+    soon as it issues the next one.
+    """
+
+    service = "Nexudus"
+    throttle_statuses = (409, 429)
+
+    def __init__(
+        self,
+        base_url=DEFAULT_URL,
+        *,
+        email,
+        password=None,
+        access_token=None,
+        refresh_token=None,
+        expires_at=None,
+        on_tokens=None,
+        clock=time.time,
+        **kw,
+    ):
+        super().__init__(base_url, **kw)
+        self.email = email
+        self.password = password
+        self.access_token = access_token
+        self.refresh_token = refresh_token
+        self.expires_at = expires_at
+        self.on_tokens = on_tokens
+        self._clock = clock
+
+    # -- authentication --------------------------------------------------------------------------
+    def sign_in(self, totp=None):
+        """Exchange email and password (and a 2FA code when the account needs one) for tokens."""
+        form = {"grant_type": "password", "username": self.email, "password": self.password or ""}
+        if totp:
+            form["totp"] = totp
+        return self._token_call(form, headers={})
+
+    def refresh(self):
+        """Swap the refresh token for a new token set; the previous refresh token stops working."""
+        if not self.refresh_token:
+            raise AuthError("no refresh token: sign in to Nexudus again", service=self.service)
+        form = {"grant_type": "refresh_token", "refresh_token": self.refresh_token}
+        return self._token_call(form, headers={"client_id": self.email})
+
+    def ensure_token(self):
+        """Make sure a usable access token is at hand, refreshing or signing in as needed."""
+        if self.access_token and (self.expires_at is None or self.expires_at - TOKEN_MARGIN > self._clock()):
+            return
+        if self.refresh_token:
+            try:
+                self.refresh()
+                return
+            except InvalidGrantError:
+                if not self.password:
+                    raise
+        self.sign_in()
+
+    def _token_call(self, form, headers):
+        try:
+            response = self.request("POST", "/api/token", data=form, headers=headers)
+        except ValidationError as exc:
+            raise _token_error(exc) from exc
+        payload = response.json()
+        self.access_token = payload["access_token"]
+        self.refresh_token = payload.get("refresh_token") or self.refresh_token
+        self.expires_at = self._clock() + int(payload.get("expires_in") or 0)
+        tokens = {"access_token": self.access_token, "refresh_token": self.refresh_token, "expires_at": self.expires_at}
+        if self.on_tokens:
+            self.on_tokens(tokens)
+        return tokens
+
+    def _auth_headers(self):
+        return {"Authorization": f"Bearer {self.access_token}"} if self.access_token else {}
+
+    # -- reading ---------------------------------------------------------------------------------
+    def get(self, entity, record_id):
+        """One full record (lists return partial records: collections are only on a single GET)."""
+        return self._api("GET", f"/api/{ENTITIES[entity]}/{int(record_id)}").json()
+
+    def list(self, entity, filters=None, *, order_by="Id", size=MAX_PAGE_SIZE):
+        """Yield every record of ``entity`` matching ``filters`` (``{"CoworkerInvoice_Business": 12}``,
+        ``{"from_CoworkerInvoice_UpdatedOn": "2026-01-01T00:00"}``), reading page after page.
+
+        The loop stops on ``page >= TotalPages`` and also when a page comes back empty, whichever the
+        service honours; ``HasNextPage`` alone once made a client re-read page 1 forever.
+        """
+        page = 1
+        while True:
+            params = {**(filters or {}), "page": page, "size": size, "orderBy": order_by}
+            envelope = self._api("GET", f"/api/{ENTITIES[entity]}", params=params).json()
+            records = envelope.get("Records") or []
+            yield from records
+            total_pages = int(envelope.get("TotalPages") or 0)
+            if not records or page >= total_pages:
+                return
+            page += 1
+
+    def _api(self, method, path, **kw):
+        self.ensure_token()
+        try:
+            return self.request(method, path, **kw)
+        except AuthError:
+            # An access token revoked or expired early: one fresh sign-in, then give up loudly.
+            self.access_token = None
+            self.ensure_token()
+            return self.request(method, path, **kw)
+
+    # -- errors ----------------------------------------------------------------------------------
+    def _error_from_response(self, response):
+        status = response.status_code
+        body = _json_or_none(response)
+        message = _nexudus_message(body) or (response.text or "").strip()[:300] or f"HTTP {status}"
+        kw = {"service": self.service, "status": status}
+        if status in self.throttle_statuses:
+            return ThrottledError(f"Nexudus asks to wait before calling again: {message}", **kw)
+        if status == 401:
+            return AuthError(
+                "Nexudus refused the credentials or the user lacks permission. Check the email and password, "
+                "and that the user has 'API access' ticked in Nexudus (Settings › Users).",
+                **kw,
+            )
+        if status == 404:
+            return NotFoundError(message, **kw)
+        if status >= 500:
+            return TransientError(message, **kw)
+        errors = (body or {}).get("Errors") if isinstance(body, dict) else None
+        detail = "; ".join(f"{e.get('PropertyName')}: {e.get('Message')}" for e in errors or [])
+        code = body.get("error") if isinstance(body, dict) else None
+        return ValidationError(message, code=code, detail=detail or None, **kw)
+
+
+def _json_or_none(response):
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _nexudus_message(body):
+    if not isinstance(body, dict):
+        return None
+    return body.get("error_description") or body.get("Message") or body.get("error")
+
+
+def _token_error(exc):
+    """Turn a refused token request into the error a person can act on."""
+    code = exc.code or ""
+    kw = {"service": exc.service, "status": exc.status, "code": code}
+    if code == "two_factor_auth_check":
+        return AuthError("This Nexudus account uses two-factor authentication: enter the current 2FA code.", **kw)
+    if code == "unsupported_grant_type":
+        return ValidationError("Nexudus refused the token request format.", **kw)
+    if code == "invalid_grant" or "refresh" in (exc.message or "").lower():
+        return InvalidGrantError(f"Nexudus refused the sign-in: {exc.message}", **kw)
+    return AuthError(f"Nexudus refused the sign-in: {exc.message}", **kw)

@@ -1,0 +1,237 @@
+"""Clients of Intuit's OAuth 2.0 service and of the QuickBooks Online Accounting API v3.
+
+Facts relied on (project research notes): access tokens last an hour and refresh tokens rotate, so
+every token response is handed to ``on_tokens`` to be stored at once; ``invalid_grant`` means only a
+new authorisation helps; queries return at most 1,000 rows a page (100 when MAXRESULTS is not given);
+``minorversion=75`` is sent on every call; errors come in a ``Fault`` envelope, or a lower-case
+``fault`` one from the gateway.
+"""
+
+import time
+
+from requests.auth import HTTPBasicAuth
+from requests_oauthlib import OAuth2Session
+
+from .errors import (
+    AuthError,
+    InvalidGrantError,
+    NotFoundError,
+    ThrottledError,
+    TransientError,
+    ValidationError,
+)
+from .http_client import ApiClient
+
+AUTHORIZE_URL = "https://appcenter.intuit.com/connect/oauth2"
+TOKEN_URL = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
+REVOKE_URL = "https://developer.api.intuit.com/v2/oauth2/tokens/revoke"
+API_URLS = {"sandbox": "https://sandbox-quickbooks.api.intuit.com", "production": "https://quickbooks.api.intuit.com"}
+SCOPE = "com.intuit.quickbooks.accounting"
+MINOR_VERSION = "75"
+QUERY_PAGE_SIZE = 1000
+
+# QBO fault codes a caller reacts to (Intuit's error list).
+NOT_FOUND_CODES = {"610"}
+AUTH_CODES = {"100", "120", "3100", "3200"}
+
+
+class QboOAuth(ApiClient):
+    """Authorisation URL, code exchange, refresh and revocation for one Intuit app (client id and secret)."""
+
+    service = "QuickBooks"
+
+    def __init__(
+        self,
+        client_id,
+        client_secret,
+        redirect_uri,
+        *,
+        authorize_url=AUTHORIZE_URL,
+        token_url=TOKEN_URL,
+        revoke_url=REVOKE_URL,
+        clock=time.time,
+        **kw,
+    ):
+        super().__init__(token_url, **kw)
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.redirect_uri = redirect_uri
+        self.authorize_url = authorize_url
+        self.token_url = token_url
+        self.revoke_url = revoke_url
+        self._clock = clock
+        self._oauth = OAuth2Session(client_id, redirect_uri=redirect_uri, scope=[SCOPE])
+
+    def authorization_url(self, state):
+        url, _state = self._oauth.authorization_url(self.authorize_url, state=state)
+        return url
+
+    def exchange_code(self, code):
+        """Trade the one-time authorisation code of the callback for tokens."""
+        body = self._oauth._client.prepare_request_body(code=code, redirect_uri=self.redirect_uri)
+        return self._token_call(body)
+
+    def refresh(self, refresh_token):
+        """Return a new token set; its ``refresh_token`` may differ from the one given (rotation)."""
+        body = self._oauth._client.prepare_refresh_body(refresh_token=refresh_token)
+        tokens = self._token_call(body)
+        tokens.setdefault("refresh_token", refresh_token)
+        return tokens
+
+    def revoke(self, token):
+        self.request("POST", "", url=self.revoke_url, json={"token": token}, auth=self._basic())
+
+    def _basic(self):
+        return HTTPBasicAuth(self.client_id, self.client_secret)
+
+    def _token_call(self, body):
+        response = self.request(
+            "POST",
+            "",
+            url=self.token_url,
+            data=body,
+            auth=self._basic(),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "x-include-refresh-token-hard-expires-in": "true",
+            },
+        )
+        payload = response.json()
+        now = self._clock()
+        tokens = {
+            "access_token": payload["access_token"],
+            "expires_at": now + int(payload.get("expires_in") or 3600),
+        }
+        if payload.get("refresh_token"):
+            tokens["refresh_token"] = payload["refresh_token"]
+        if payload.get("x_refresh_token_expires_in"):
+            tokens["refresh_expires_at"] = now + int(payload["x_refresh_token_expires_in"])
+        if payload.get("x_refresh_token_hard_expires_in"):
+            tokens["refresh_hard_expires_at"] = now + int(payload["x_refresh_token_hard_expires_in"])
+        return tokens
+
+    def _error_from_response(self, response):
+        body = _json_or_none(response) or {}
+        error = body.get("error") if isinstance(body, dict) else None
+        kw = {"service": self.service, "status": response.status_code, "code": error}
+        if error == "invalid_grant":
+            return InvalidGrantError(
+                "QuickBooks no longer accepts this connection (the authorisation expired or was revoked). "
+                "Reconnect with QuickBooks in Settings.",
+                **kw,
+            )
+        if error == "invalid_client" or response.status_code == 401:
+            return AuthError("QuickBooks refused the app's client id or secret: check them in Settings.", **kw)
+        if response.status_code >= 500 or response.status_code == 429:
+            return TransientError(f"Intuit's sign-in service failed (HTTP {response.status_code}).", **kw)
+        return ValidationError(body.get("error_description") or error or response.text[:300], **kw)
+
+
+class QboClient(ApiClient):
+    """Reads (and, in later layers, writes) one QuickBooks company (``realm_id``).
+
+    ``access_token`` is sent as a bearer token. If QuickBooks answers 401, ``on_unauthorized()`` is
+    called once to get a fresh access token (the caller refreshes under its own lock) and the call is
+    repeated.
+    """
+
+    service = "QuickBooks"
+
+    def __init__(self, base_url, realm_id, *, access_token, on_unauthorized=None, **kw):
+        super().__init__(base_url, **kw)
+        self.realm_id = realm_id
+        self.access_token = access_token
+        self.on_unauthorized = on_unauthorized
+
+    def _auth_headers(self):
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+    def _company_path(self, path):
+        return f"/v3/company/{self.realm_id}/{path}"
+
+    def call(self, method, path, *, params=None, **kw):
+        params = {**(params or {}), "minorversion": MINOR_VERSION}
+        try:
+            return self.request(method, self._company_path(path), params=params, **kw).json()
+        except AuthError:
+            if not self.on_unauthorized:
+                raise
+            self.access_token = self.on_unauthorized()
+            return self.request(method, self._company_path(path), params=params, **kw).json()
+
+    # -- reading ---------------------------------------------------------------------------------
+    def company_info(self):
+        return self.call("GET", f"companyinfo/{self.realm_id}")["CompanyInfo"]
+
+    def preferences(self):
+        return self.call("GET", "preferences")["Preferences"]
+
+    def get(self, entity, record_id):
+        return self.call("GET", f"{entity.lower()}/{record_id}")[entity]
+
+    def query(self, statement):
+        """Run one query statement and return its ``QueryResponse``."""
+        return self.call("GET", "query", params={"query": statement}).get("QueryResponse") or {}
+
+    def query_all(self, entity, where="", *, order_by="Id"):
+        """Every row of ``entity`` matching ``where``, page by page: never stop silently at 100 rows."""
+        rows = []
+        start = 1
+        clause = f" WHERE {where}" if where else ""
+        while True:
+            statement = (
+                f"SELECT * FROM {entity}{clause} ORDERBY {order_by} STARTPOSITION {start} MAXRESULTS {QUERY_PAGE_SIZE}"
+            )
+            page = self.query(statement).get(entity) or []
+            rows.extend(page)
+            if len(page) < QUERY_PAGE_SIZE:
+                return rows
+            start += QUERY_PAGE_SIZE
+
+    # -- errors ----------------------------------------------------------------------------------
+    def _error_from_response(self, response):
+        status = response.status_code
+        message, detail, code = _fault(_json_or_none(response))
+        message = message or (response.text or "").strip()[:300] or f"HTTP {status}"
+        kw = {"service": self.service, "status": status, "code": code, "detail": detail}
+        if status == 429 or "ThrottleExceeded" in message:
+            return ThrottledError("QuickBooks asks to slow down (too many requests).", **kw)
+        if status in (401, 403) or code in AUTH_CODES:
+            return AuthError(message, **kw)
+        if code in NOT_FOUND_CODES or status == 404:
+            return NotFoundError(message, **kw)
+        if status >= 500:
+            return TransientError(message, **kw)
+        return ValidationError(message, **kw)
+
+
+def quote(value):
+    """A string literal for the QuickBooks query language (single quotes, ``\\'`` inside)."""
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _fault(body):
+    """(message, detail, code) of the first error of a ``Fault`` or gateway ``fault`` envelope."""
+    if not isinstance(body, dict):
+        return None, None, None
+    fault = body.get("Fault") or body.get("fault") or {}
+    errors = fault.get("Error") or fault.get("error") or []
+    if not errors:
+        return None, None, None
+    first = errors[0]
+    code = first.get("code")
+    return (
+        first.get("Message") or first.get("message"),
+        first.get("Detail") or first.get("detail"),
+        (str(code) if code not in (None, "") else None),
+    )
+
+
+def _json_or_none(response):
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+__all__ = ["API_URLS", "QboClient", "QboOAuth", "quote"]
