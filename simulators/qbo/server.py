@@ -1,0 +1,154 @@
+"""The QuickBooks Online Accounting API v3 and Intuit OAuth 2.0 simulator: a real HTTP server on 127.0.0.1.
+
+Paths are Intuit's own (``/connect/oauth2``, ``/oauth2/v1/tokens/bearer``, ``/v2/oauth2/tokens/revoke``,
+``/v3/company/{realmId}/...``), so a client only swaps the host::
+
+    with QboSimulator(build_world(profile="us")) as sim:
+        redirect = sim.authorize(state="xyz")      # the consent step, without a browser
+        ...                                        # exchange the code at sim.url + TOKEN_PATH
+
+Every entity type lives in its own :class:`~simulators.qbo.data.EntityStore` (rows by Id, ``next_id``) and
+every QBO ``Fault`` body is rendered by :meth:`QboSimulator.fault`, so writes, batch, CDC, ``requestid``
+replay and throttling can be added as routes without reshaping what is here.
+"""
+
+import copy
+import secrets
+import time
+from datetime import datetime
+
+from simulators.httpbase import Response, SimulatorServer
+from simulators.qbo.data import DEFAULT_REALM_ID, QboCompany
+from simulators.qbo.oauth import ACCOUNTING_SCOPE, OAuthMixin
+from simulators.qbo.query import PACIFIC, QueryError, parse, run
+from simulators.world import build_world
+
+MINOR_VERSION = 75  # since August 2025 QBO answers every request as minor version 75, whatever is asked
+OBJECT_NOT_FOUND = (
+    "Object Not Found : Something you're trying to use has been made inactive. "
+    "Check the fields with accounts, customers, items, vendors or employees."
+)
+
+
+def effective_minor_version(value):
+    """The minor version QBO applies for a ``minorversion`` parameter: at least 75, 75 when unreadable."""
+    return max(MINOR_VERSION, int(value)) if value and value.isdigit() else MINOR_VERSION
+
+
+class QboSimulator(OAuthMixin, SimulatorServer):
+    """One QBO company (``company``) behind Intuit's OAuth 2.0, seeded from a shared world."""
+
+    def __init__(self, world=None, port=0, realm_id=DEFAULT_REALM_ID, bulk_accounts=0):
+        self.world = world or build_world()
+        self.company = QboCompany.from_world(self.world, realm_id=realm_id, bulk_accounts=bulk_accounts)
+        self.clock_offset = 0  # seconds added to the wall clock, to expire tokens and codes in tests
+        self.minor_versions = []  # effective minor version of every API call, in order
+        self.init_oauth()
+        super().__init__(port=port)
+
+    def now(self):
+        return time.time() + self.clock_offset
+
+    def setup_routes(self):
+        self.oauth_routes()
+        company = r"/v3/company/(?P<realm>[^/]+)"
+        self.route("GET", company + r"/companyinfo/(?P<id>[^/]+)", self.api(self.get_company_info))
+        self.route("GET", company + r"/preferences", self.api(self.get_preferences))
+        self.route("GET", company + r"/query", self.api(self.query))
+        self.route("POST", company + r"/query", self.api(self.query))
+        self.route("GET", company + r"/(?P<entity>[A-Za-z]+)/(?P<id>[^/]+)", self.api(self.read))
+
+    def dispatch(self, request):
+        response = super().dispatch(request)
+        if response is not None:
+            response.headers.setdefault("intuit_tid", f"1-{secrets.token_hex(16)}")
+        return response
+
+    # -- envelopes ------------------------------------------------------------------------------------
+    def response_time(self):
+        return datetime.fromtimestamp(self.now(), PACIFIC).isoformat(timespec="milliseconds")
+
+    def ok(self, payload):
+        return Response(200, {**payload, "time": self.response_time()})
+
+    def fault(self, code, message, detail, status=400, type="ValidationFault", element=""):
+        """The standard QBO error body: ``{"Fault": {"Error": [...], "type": ...}, "time": ...}``."""
+        error = {"Message": message, "Detail": detail, "code": str(code), "element": element}
+        return Response(status, {"Fault": {"Error": [error], "type": type}, "time": self.response_time()})
+
+    def gateway_fault(self, status, message, code, detail, fault_type):
+        """The API gateway's own lower-case envelope (401 AuthenticationFailed, 403 AuthorizationFailed)."""
+        return Response(
+            status,
+            {
+                "warnings": None,
+                "intuitObject": None,
+                "fault": {
+                    "error": [{"message": message, "detail": detail, "code": code, "element": None}],
+                    "type": fault_type,
+                },
+                "report": None,
+                "queryResponse": None,
+                "batchItemResponse": [],
+                "attachableResponse": [],
+                "syncErrorResponse": None,
+                "requestId": None,
+                "time": int(self.now() * 1000),
+                "status": None,
+                "cdcresponse": [],
+            },
+        )
+
+    def api(self, handler):
+        """Wrap an accounting API handler with the bearer-token and realm checks QBO's gateway makes."""
+
+        def checked(request):
+            with self.lock:
+                grant = self.bearer_grant(request)
+                if grant is None:
+                    return self.gateway_fault(
+                        401,
+                        "message=AuthenticationFailed; errorCode=003200; statusCode=401",
+                        "3200",
+                        "Token expired or invalid: the bearer token is not valid for this request",
+                        "AUTHENTICATION",
+                    )
+                if request.path_args["realm"] != grant.realm_id or ACCOUNTING_SCOPE not in grant.scopes:
+                    return self.gateway_fault(
+                        403,
+                        "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403",
+                        "3100",
+                        "The access token does not grant access to this company or scope",
+                        "AUTHORIZATION",
+                    )
+                self.minor_versions.append(effective_minor_version(request.params.get("minorversion")))
+                return handler(request)
+
+        return checked
+
+    # -- reads ----------------------------------------------------------------------------------------
+    def get_company_info(self, request):
+        if request.path_args["id"] != self.company.realm_id:
+            return self.fault("610", "Object Not Found", OBJECT_NOT_FOUND)
+        return self.ok({"CompanyInfo": copy.deepcopy(self.company.company_info)})
+
+    def get_preferences(self, request):
+        return self.ok({"Preferences": copy.deepcopy(self.company.preferences)})
+
+    def read(self, request):
+        store = self.company.readable(request.path_args["entity"])
+        if store is None:
+            return self.not_found(request)
+        row = store.get(request.path_args["id"])
+        if row is None:
+            return self.fault("610", "Object Not Found", OBJECT_NOT_FOUND)
+        return self.ok({store.name: copy.deepcopy(row)})
+
+    def query(self, request):
+        text = request.params.get("query", "") if request.method == "GET" else request.body.decode("utf-8")
+        try:
+            parsed = parse(text, self.company.queryable)
+        except QueryError as exc:
+            return self.fault(exc.code, exc.message, exc.detail)
+        store = self.company.table(parsed.entity)
+        return self.ok({"QueryResponse": copy.deepcopy(run(parsed, list(store.rows.values()), store.name_list))})
