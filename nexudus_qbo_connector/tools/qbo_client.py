@@ -9,6 +9,8 @@ new authorisation helps; queries return at most 1,000 rows a page (100 when MAXR
 
 import time
 
+import requests
+from oauthlib.oauth2.rfc6749 import errors as oauth2_errors
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
@@ -21,6 +23,10 @@ from .errors import (
     ValidationError,
 )
 from .http_client import ApiClient
+from .redaction import get_logger
+
+# requests-oauthlib logs token request headers and bodies at debug level: mask them.
+get_logger("requests_oauthlib.oauth2_session")
 
 AUTHORIZE_URL = "https://appcenter.intuit.com/connect/oauth2"
 TOKEN_URL = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
@@ -29,16 +35,29 @@ API_URLS = {"sandbox": "https://sandbox-quickbooks.api.intuit.com", "production"
 SCOPE = "com.intuit.quickbooks.accounting"
 MINOR_VERSION = "75"
 QUERY_PAGE_SIZE = 1000
+# Headers of token calls (passing any replaces requests-oauthlib's defaults, so all are here); the last
+# asks Intuit to include the 5-year hard expiry of the refresh token in its answer.
+TOKEN_HEADERS = {
+    "Accept": "application/json",
+    "Content-Type": "application/x-www-form-urlencoded",
+    "x-include-refresh-token-hard-expires-in": "true",
+}
 
 # QBO fault codes a caller reacts to (Intuit's error list).
 NOT_FOUND_CODES = {"610"}
 AUTH_CODES = {"100", "120", "3100", "3200"}
 
 
-class QboOAuth(ApiClient):
-    """Authorisation URL, code exchange, refresh and revocation for one Intuit app (client id and secret)."""
+class QboOAuth:
+    """Authorisation URL, code exchange, refresh and revocation for one Intuit app (client id and secret).
+
+    Token calls go through requests-oauthlib. Like oauthlib it refuses plain-HTTP endpoints unless the
+    environment sets ``OAUTHLIB_INSECURE_TRANSPORT=1``, which only the tests and the demo do, to reach
+    the simulator on loopback.
+    """
 
     service = "QuickBooks"
+    timeout = 30
 
     def __init__(
         self,
@@ -50,9 +69,7 @@ class QboOAuth(ApiClient):
         token_url=TOKEN_URL,
         revoke_url=REVOKE_URL,
         clock=time.time,
-        **kw,
     ):
-        super().__init__(token_url, **kw)
         self.client_id = client_id
         self.client_secret = client_secret
         self.redirect_uri = redirect_uri
@@ -60,48 +77,91 @@ class QboOAuth(ApiClient):
         self.token_url = token_url
         self.revoke_url = revoke_url
         self._clock = clock
-        self._oauth = OAuth2Session(client_id, redirect_uri=redirect_uri, scope=[SCOPE])
 
-    def authorization_url(self, state):
-        url, _state = self._oauth.authorization_url(self.authorize_url, state=state)
-        return url
-
-    def exchange_code(self, code):
-        """Trade the one-time authorisation code of the callback for tokens."""
-        body = self._oauth._client.prepare_request_body(code=code, redirect_uri=self.redirect_uri)
-        return self._token_call(body)
-
-    def refresh(self, refresh_token):
-        """Return a new token set; its ``refresh_token`` may differ from the one given (rotation)."""
-        body = self._oauth._client.prepare_refresh_body(refresh_token=refresh_token)
-        tokens = self._token_call(body)
-        tokens.setdefault("refresh_token", refresh_token)
-        return tokens
-
-    def revoke(self, token):
-        self.request("POST", "", url=self.revoke_url, json={"token": token}, auth=self._basic())
+    def _session(self):
+        return OAuth2Session(self.client_id, redirect_uri=self.redirect_uri, scope=[SCOPE])
 
     def _basic(self):
         return HTTPBasicAuth(self.client_id, self.client_secret)
 
-    def _token_call(self, body):
-        response = self.request(
-            "POST",
-            "",
-            url=self.token_url,
-            data=body,
-            auth=self._basic(),
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "x-include-refresh-token-hard-expires-in": "true",
-            },
+    def authorization_url(self, state):
+        url, _state = self._session().authorization_url(self.authorize_url, state=state)
+        return url
+
+    def exchange_code(self, code):
+        """Trade the one-time authorisation code of the callback for tokens."""
+        return self._token_call(
+            lambda session: session.fetch_token(
+                self.token_url,
+                code=code,
+                auth=self._basic(),
+                include_client_id=False,
+                timeout=self.timeout,
+                headers=TOKEN_HEADERS,
+            )
         )
-        payload = response.json()
+
+    def refresh(self, refresh_token):
+        """Return a new token set; its ``refresh_token`` may differ from the one given (rotation)."""
+        tokens = self._token_call(
+            lambda session: session.refresh_token(
+                self.token_url,
+                refresh_token=refresh_token,
+                auth=self._basic(),
+                timeout=self.timeout,
+                headers=TOKEN_HEADERS,
+            )
+        )
+        tokens.setdefault("refresh_token", refresh_token)
+        return tokens
+
+    def revoke(self, token):
+        """Revoke a refresh (or access) token: the app is disconnected from the QuickBooks company."""
+        try:
+            response = requests.post(
+                self.revoke_url,
+                json={"token": token},
+                auth=self._basic(),
+                headers={"Accept": "application/json"},
+                timeout=self.timeout,
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TransientError(f"no answer from Intuit ({type(exc).__name__})", service=self.service) from exc
+        if not response.ok:
+            raise TransientError(
+                f"Intuit did not revoke the token (HTTP {response.status_code}).",
+                service=self.service,
+                status=response.status_code,
+            )
+
+    def _token_call(self, call):
+        try:
+            payload = dict(call(self._session()))
+        except oauth2_errors.InvalidGrantError as exc:
+            raise InvalidGrantError(
+                "QuickBooks no longer accepts this connection (the authorisation expired or was revoked). "
+                "Reconnect with QuickBooks in Settings.",
+                service=self.service,
+                code="invalid_grant",
+            ) from exc
+        except (oauth2_errors.InvalidClientError, oauth2_errors.UnauthorizedClientError) as exc:
+            raise AuthError(
+                "QuickBooks refused the app's client id or secret: check them in Settings.",
+                service=self.service,
+                code=exc.error,
+            ) from exc
+        except oauth2_errors.OAuth2Error as exc:
+            raise ValidationError(
+                f"Intuit refused the token request: {exc.description or exc.error}",
+                service=self.service,
+                code=exc.error,
+            ) from exc
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TransientError(f"no answer from Intuit ({type(exc).__name__})", service=self.service) from exc
+        except ValueError as exc:  # not JSON: an outage page
+            raise TransientError("Intuit's sign-in service answered with an error page.", service=self.service) from exc
         now = self._clock()
-        tokens = {
-            "access_token": payload["access_token"],
-            "expires_at": now + int(payload.get("expires_in") or 3600),
-        }
+        tokens = {"access_token": payload["access_token"], "expires_at": now + int(payload.get("expires_in") or 3600)}
         if payload.get("refresh_token"):
             tokens["refresh_token"] = payload["refresh_token"]
         if payload.get("x_refresh_token_expires_in"):
@@ -109,22 +169,6 @@ class QboOAuth(ApiClient):
         if payload.get("x_refresh_token_hard_expires_in"):
             tokens["refresh_hard_expires_at"] = now + int(payload["x_refresh_token_hard_expires_in"])
         return tokens
-
-    def _error_from_response(self, response):
-        body = _json_or_none(response) or {}
-        error = body.get("error") if isinstance(body, dict) else None
-        kw = {"service": self.service, "status": response.status_code, "code": error}
-        if error == "invalid_grant":
-            return InvalidGrantError(
-                "QuickBooks no longer accepts this connection (the authorisation expired or was revoked). "
-                "Reconnect with QuickBooks in Settings.",
-                **kw,
-            )
-        if error == "invalid_client" or response.status_code == 401:
-            return AuthError("QuickBooks refused the app's client id or secret: check them in Settings.", **kw)
-        if response.status_code >= 500 or response.status_code == 429:
-            return TransientError(f"Intuit's sign-in service failed (HTTP {response.status_code}).", **kw)
-        return ValidationError(body.get("error_description") or error or response.text[:300], **kw)
 
 
 class QboClient(ApiClient):
