@@ -1,0 +1,42 @@
+"""Run both simulators until interrupted: ``python3 -m simulators --profile uk --invoices 200``.
+
+Prints one ``READY`` line with both URLs once they answer, for the demo script to read.
+"""
+
+import argparse
+import signal
+import threading
+
+from .nexudus.server import NexudusSimulator
+from .qbo.server import QboSimulator
+from .world import build_world
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", choices=["uk", "us"], default="uk")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--locations", type=int, default=3)
+    parser.add_argument("--customers", type=int, default=40)
+    parser.add_argument("--invoices", type=int, default=120)
+    parser.add_argument("--nexudus-port", type=int, default=8070)
+    parser.add_argument("--qbo-port", type=int, default=8071)
+    args = parser.parse_args()
+
+    world = build_world(
+        seed=args.seed, profile=args.profile, locations=args.locations, customers=args.customers, invoices=args.invoices
+    )
+    nexudus = NexudusSimulator(world, port=args.nexudus_port).start()
+    qbo = QboSimulator(world, port=args.qbo_port).start()
+    print(f"READY nexudus={nexudus.url} qbo={qbo.url}", flush=True)
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    nexudus.stop()
+    qbo.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Shared set-up of the Odoo suite: both simulators running, the company pointed at them."""
+
+import os
+
+from odoo.tests import TransactionCase
+
+from simulators.nexudus.server import NexudusSimulator
+from simulators.qbo.server import QboSimulator
+from simulators.world import build_world
+
+ADDON = "nexudus_qbo_connector"
+
+# oauthlib refuses plain HTTP unless told otherwise; the simulators speak HTTP on loopback.
+os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+
+
+def point_company_at(env, nexudus, qbo, company=None):
+    """What the demo does too: endpoint system parameters, then the company's credentials."""
+    params = env["ir.config_parameter"].sudo()
+    for key, value in {
+        "nexudus_api_url": nexudus.url,
+        "qbo_api_url": qbo.url,
+        "intuit_authorize_url": f"{qbo.url}/connect/oauth2",
+        "intuit_token_url": f"{qbo.url}/oauth2/v1/tokens/bearer",
+        "intuit_revoke_url": f"{qbo.url}/v2/oauth2/tokens/revoke",
+    }.items():
+        params.set_param(f"{ADDON}.{key}", value)
+    (company or env.company).sudo().write(
+        {
+            "nexudus_email": "admin@example.com",
+            "nexudus_password": "secret",
+            "qbo_client_id": "sim-client-id",
+            "qbo_client_secret": "sim-client-secret",
+        }
+    )
+
+
+class SimulatedServicesMixin:
+    """Starts a Nexudus and a QuickBooks simulator on loopback for the test class."""
+
+    test_module = ADDON  # these tests live outside odoo.addons.*, so Odoo cannot infer it
+    world_sizes = {"seed": 7, "profile": "uk", "locations": 3, "customers": 12, "invoices": 30}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.world = build_world(**cls.world_sizes)
+        cls.nexudus = NexudusSimulator(cls.world).start()
+        cls.addClassCleanup(cls.nexudus.stop)
+        cls.qbo = QboSimulator(cls.world).start()
+        cls.addClassCleanup(cls.qbo.stop)
+        point_company_at(cls.env, cls.nexudus, cls.qbo)
+
+
+class ConnectorCase(SimulatedServicesMixin, TransactionCase):
+    """A TransactionCase with both simulators and the company configured."""
