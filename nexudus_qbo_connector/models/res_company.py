@@ -1,7 +1,9 @@
+import secrets
 from datetime import datetime, timezone
 
 from odoo import fields, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import hash_sign
 
 from ..tools import nexudus_client, qbo_client
 from ..tools.errors import ApiError
@@ -15,6 +17,9 @@ ENDPOINT_PARAMS = {
     "intuit_token_url": qbo_client.TOKEN_URL,
     "intuit_revoke_url": qbo_client.REVOKE_URL,
 }
+OAUTH_SCOPE = "nexudus_qbo_connector.oauth"
+OAUTH_STATE_HOURS = 1  # how long a "Connect with QuickBooks" click stays valid
+CALLBACK_PATH = "/nexudus_qbo/oauth/callback"
 
 
 class ResCompany(models.Model):
@@ -23,6 +28,12 @@ class ResCompany(models.Model):
     # -- Nexudus sign-in (per company: each Odoo company serves its own Nexudus locations) ----------
     nexudus_email = fields.Char("Nexudus admin email", groups="base.group_system", copy=False)
     nexudus_password = fields.Char("Nexudus password", groups="base.group_system", copy=False)
+    nexudus_location_ids = fields.Many2many(
+        "nexudus.qbo.location",
+        string="Nexudus locations served",
+        domain="[('company_id', '=', id)]",
+        help="The Nexudus locations whose invoices and payments this company transfers.",
+    )
 
     # -- QuickBooks Online OAuth 2.0 ------------------------------------------------------------------
     qbo_environment = fields.Selection(
@@ -32,17 +43,50 @@ class ResCompany(models.Model):
     )
     qbo_client_id = fields.Char("QuickBooks client ID", groups="base.group_system", copy=False)
     qbo_client_secret = fields.Char("QuickBooks client secret", groups="base.group_system", copy=False)
+    qbo_oauth_nonce = fields.Char(groups="base.group_system", copy=False)
     qbo_realm_id = fields.Char("QuickBooks company ID", copy=False, readonly=True)
     qbo_company_name = fields.Char("QuickBooks company", copy=False, readonly=True)
     qbo_country = fields.Char("QuickBooks company country", copy=False, readonly=True)
     qbo_state = fields.Selection(
         [("not_connected", "Not connected"), ("connected", "Connected"), ("needs_reconnect", "Needs reconnect")],
         string="QuickBooks connection",
-        default="not_connected",
-        required=True,
-        copy=False,
-        readonly=True,
+        compute="_compute_qbo_state",
     )
+
+    # -- What moves, and how often (the options of Nexudus's own QuickBooks integration) ---------------
+    nexudus_qbo_send_payments = fields.Boolean("Send payments recorded in Nexudus to QuickBooks")
+    nexudus_qbo_reconcile_payments = fields.Boolean("Reconcile payments made in QuickBooks with Nexudus invoices")
+    nexudus_qbo_payments_account_id = fields.Many2one(
+        "nexudus.qbo.account",
+        string="Payments account",
+        domain="[('company_id', '=', id), ('is_deposit_account', '=', True)]",
+        help="The QuickBooks Bank or Other Current Asset account payments are deposited to.",
+    )
+    nexudus_qbo_default_tax_code_id = fields.Many2one(
+        "nexudus.qbo.tax.code",
+        string="Default tax code",
+        domain="[('company_id', '=', id)]",
+        help="Used on invoice lines that carry no tax rate in Nexudus.",
+    )
+    nexudus_qbo_use_invoice_period = fields.Boolean("Use invoice period in Nexudus as the invoice date in QuickBooks")
+    nexudus_qbo_auto_send_invoices = fields.Boolean("Automatically send invoices issued in Nexudus to QuickBooks")
+    nexudus_qbo_auto_pull_payments = fields.Boolean("Automatically send payments recorded in QuickBooks to Nexudus")
+    nexudus_qbo_interval_hours = fields.Integer("Run every (hours)", default=6)
+
+    _nexudus_qbo_interval_positive = models.Constraint(
+        "CHECK (nexudus_qbo_interval_hours > 0)",
+        "The run interval must be at least one hour.",
+    )
+
+    def _compute_qbo_state(self):
+        tokens = self.env["nexudus.qbo.token"].sudo().search([("company_id", "in", self.ids), ("service", "=", "qbo")])
+        by_company = {token.company_id.id: token for token in tokens}
+        for company in self:
+            token = by_company.get(company.id)
+            if not token or (token.state == "connected" and not token.refresh_token):
+                company.qbo_state = "not_connected"
+            else:
+                company.qbo_state = token.state
 
     def _nexudus_qbo_endpoint(self, key):
         """The URL of one external endpoint: the system parameter if set, else the real service."""
@@ -88,14 +132,121 @@ class ResCompany(models.Model):
         )
 
     def _nexudus_locations(self, totp=None):
-        """The Nexudus locations (businesses) the stored credentials can see, as a list of dicts."""
+        """Read the Nexudus locations (businesses) the stored credentials can see into Odoo records."""
         client = self._nexudus_client()
         try:
             if totp:
                 client.sign_in(totp=totp)
-            return list(client.list("businesses", order_by="Name"))
+            businesses = list(client.list("businesses", order_by="Name"))
         except ApiError as exc:
             raise UserError(str(exc)) from exc
+        return self.env["nexudus.qbo.location"].sudo()._sync_from_nexudus(self, businesses)
+
+    # -- QuickBooks Online -------------------------------------------------------------------------
+    def _qbo_oauth(self):
+        self.ensure_one()
+        company = self.sudo()
+        if not (company.qbo_client_id and company.qbo_client_secret):
+            raise UserError(
+                self.env._(
+                    "Enter the QuickBooks client ID and secret of your Intuit app in Settings › Nexudus ↔ QuickBooks "
+                    "Online first."
+                )
+            )
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        return qbo_client.QboOAuth(
+            company.qbo_client_id,
+            company.qbo_client_secret,
+            base_url.rstrip("/") + CALLBACK_PATH,
+            authorize_url=self._nexudus_qbo_endpoint("intuit_authorize_url"),
+            token_url=self._nexudus_qbo_endpoint("intuit_token_url"),
+            revoke_url=self._nexudus_qbo_endpoint("intuit_revoke_url"),
+        )
+
+    def _qbo_authorization_url(self):
+        """Intuit's consent page for this company, with a signed state that expires and works once."""
+        self.ensure_one()
+        oauth = self._qbo_oauth()
+        nonce = secrets.token_urlsafe(16)
+        self.sudo().qbo_oauth_nonce = nonce
+        state = hash_sign(
+            self.env(su=True),
+            OAUTH_SCOPE,
+            {"company_id": self.id, "user_id": self.env.uid, "nonce": nonce},
+            expiration_hours=OAUTH_STATE_HOURS,
+        )
+        return oauth.authorization_url(state)
+
+    def _qbo_finish_connect(self, code, realm_id):
+        """Exchange the authorisation code of the callback and record the QuickBooks company."""
+        self.ensure_one()
+        oauth = self._qbo_oauth()
+        try:
+            tokens = oauth.exchange_code(code)
+        except ApiError as exc:
+            raise UserError(str(exc)) from exc
+        self.env["nexudus.qbo.token"]._store(self, "qbo", self.env["nexudus.qbo.token"]._token_values(tokens))
+        self.sudo().write({"qbo_realm_id": realm_id, "qbo_oauth_nonce": False})
+        try:
+            info = self._qbo_client().company_info()
+        except ApiError as exc:
+            raise UserError(str(exc)) from exc
+        self.sudo().write({"qbo_company_name": info.get("CompanyName"), "qbo_country": info.get("Country")})
+
+    def _qbo_disconnect(self):
+        """Revoke the tokens at Intuit and forget them here."""
+        self.ensure_one()
+        token = self.env["nexudus.qbo.token"]._get(self, "qbo")
+        if token.refresh_token:
+            try:
+                self._qbo_oauth().revoke(token.refresh_token)
+            except ApiError as exc:
+                raise UserError(
+                    self.env._("QuickBooks did not confirm the disconnection: %(error)s", error=exc)
+                ) from exc
+        token.unlink()
+        self.sudo().write({"qbo_realm_id": False, "qbo_company_name": False, "qbo_country": False})
+
+    def _qbo_client(self):
+        """A QuickBooks API client for this company with a fresh access token."""
+        self.ensure_one()
+        if not self.sudo().qbo_realm_id:
+            raise UserError(self.env._("Connect with QuickBooks in Settings › Nexudus ↔ QuickBooks Online first."))
+        tokens = self.env["nexudus.qbo.token"]
+        oauth = self._qbo_oauth()
+        client = qbo_client.QboClient(
+            self._nexudus_qbo_endpoint("qbo_api_url"),
+            self.sudo().qbo_realm_id,
+            access_token=tokens._qbo_access_token(self, oauth),
+        )
+        client.on_unauthorized = lambda: tokens._qbo_access_token(self, oauth, stale=client.access_token)
+        return client
+
+    def _qbo_refresh_lists(self):
+        """Read QuickBooks accounts and tax codes (every page) into Odoo records."""
+        self.ensure_one()
+        client = self._qbo_client()
+        try:
+            accounts = client.query_all("Account", "Active IN (true, false)")
+            codes = client.query_all("TaxCode", "Active IN (true, false)")
+            rates = {r["Id"]: r.get("RateValue", 0) for r in client.query_all("TaxRate", "Active IN (true, false)")}
+        except ApiError as exc:
+            raise UserError(str(exc)) from exc
+        self._nexudus_qbo_upsert("nexudus.qbo.account", accounts, lambda model, row: model._values_from_qbo(row))
+        self._nexudus_qbo_upsert("nexudus.qbo.tax.code", codes, lambda model, row: model._values_from_qbo(row, rates))
+
+    def _nexudus_qbo_upsert(self, model_name, rows, values_of):
+        model = self.env[model_name].sudo().with_context(active_test=False)
+        existing = {rec.qbo_id: rec for rec in model.search([("company_id", "=", self.id)])}
+        for row in rows:
+            values = values_of(model, row)
+            record = existing.pop(row["Id"], None)
+            if record:
+                record.write(values)
+            else:
+                model.create({**values, "company_id": self.id, "qbo_id": row["Id"]})
+        for gone in existing.values():  # deleted in QuickBooks since the last refresh
+            gone.active = False
 
 
 def _utc(timestamp):

@@ -7,27 +7,89 @@ class ResConfigSettings(models.TransientModel):
     nexudus_email = fields.Char(related="company_id.nexudus_email", readonly=False)
     nexudus_password = fields.Char(related="company_id.nexudus_password", readonly=False)
     nexudus_totp = fields.Char("2FA code", help="Only for Nexudus accounts with two-factor authentication.")
+    nexudus_location_ids = fields.Many2many(related="company_id.nexudus_location_ids", readonly=False)
     qbo_environment = fields.Selection(related="company_id.qbo_environment", readonly=False)
     qbo_client_id = fields.Char(related="company_id.qbo_client_id", readonly=False)
     qbo_client_secret = fields.Char(related="company_id.qbo_client_secret", readonly=False)
     qbo_state = fields.Selection(related="company_id.qbo_state")
     qbo_company_name = fields.Char(related="company_id.qbo_company_name")
+    qbo_country = fields.Char(related="company_id.qbo_country")
+    qbo_redirect_uri = fields.Char(
+        "Redirect URI", compute="_compute_qbo_redirect_uri", help="Register this URI in your Intuit app's settings."
+    )
+    nexudus_qbo_send_payments = fields.Boolean(related="company_id.nexudus_qbo_send_payments", readonly=False)
+    nexudus_qbo_reconcile_payments = fields.Boolean(related="company_id.nexudus_qbo_reconcile_payments", readonly=False)
+    nexudus_qbo_payments_account_id = fields.Many2one(
+        related="company_id.nexudus_qbo_payments_account_id", readonly=False
+    )
+    nexudus_qbo_default_tax_code_id = fields.Many2one(
+        related="company_id.nexudus_qbo_default_tax_code_id", readonly=False
+    )
+    nexudus_qbo_use_invoice_period = fields.Boolean(related="company_id.nexudus_qbo_use_invoice_period", readonly=False)
+    nexudus_qbo_auto_send_invoices = fields.Boolean(related="company_id.nexudus_qbo_auto_send_invoices", readonly=False)
+    nexudus_qbo_auto_pull_payments = fields.Boolean(related="company_id.nexudus_qbo_auto_pull_payments", readonly=False)
+    nexudus_qbo_interval_hours = fields.Integer(related="company_id.nexudus_qbo_interval_hours", readonly=False)
+
+    def _compute_qbo_redirect_uri(self):
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/")
+        for settings in self:
+            settings.qbo_redirect_uri = f"{base_url}/nexudus_qbo/oauth/callback"
+
+    def _notify(self, title, message, kind="success"):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "type": kind,
+                "sticky": False,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def action_nexudus_test_connection(self):
         """Sign in to Nexudus with the entered credentials and list the locations they can see."""
         self.ensure_one()
         self.execute()  # save the credentials first, as every other settings button does
         locations = self.company_id._nexudus_locations(totp=self.nexudus_totp)
-        names = ", ".join(location.get("Name", "?") for location in locations) or self.env._("none")
+        names = ", ".join(locations.mapped("name")) or self.env._("none")
+        return self._notify(
+            self.env._("Connected to Nexudus"),
+            self.env._("These credentials see %(count)s location(s): %(names)s", count=len(locations), names=names),
+        )
+
+    def action_qbo_connect(self):
+        """Send the browser to Intuit's consent page; Intuit sends it back to the callback controller."""
+        self.ensure_one()
+        self.execute()
+        return {"type": "ir.actions.act_url", "url": self.company_id._qbo_authorization_url(), "target": "self"}
+
+    def action_qbo_disconnect(self):
+        self.ensure_one()
+        self.company_id._qbo_disconnect()
+        return self._notify(
+            self.env._("QuickBooks disconnected"),
+            self.env._("The connection was revoked at Intuit and its tokens forgotten."),
+        )
+
+    def action_qbo_refresh_lists(self):
+        self.ensure_one()
+        self.execute()
+        self.company_id._qbo_refresh_lists()
+        return self._notify(
+            self.env._("QuickBooks lists refreshed"), self.env._("Accounts and tax codes were read from QuickBooks.")
+        )
+
+    def action_nexudus_qbo_preflight(self):
+        self.ensure_one()
+        self.execute()
+        preflight = self.env["nexudus.qbo.preflight"]._run(self.company_id)
         return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Connected to Nexudus"),
-                "message": self.env._(
-                    "These credentials see %(count)s location(s): %(names)s", count=len(locations), names=names
-                ),
-                "type": "success",
-                "sticky": False,
-            },
+            "type": "ir.actions.act_window",
+            "name": self.env._("Pre-flight checks"),
+            "res_model": "nexudus.qbo.preflight",
+            "res_id": preflight.id,
+            "view_mode": "form",
+            "target": "new",
         }

@@ -51,5 +51,5 @@ class NotFoundError(ApiError):
     """The record asked for does not exist (or is no longer active)."""
 
 
-class ValidationError(ApiError):
+class RejectedError(ApiError):
     """The service refused the data; ``code`` and ``detail`` say why."""

@@ -11,7 +11,7 @@ import time
 
 import requests
 
-from .errors import AuthError, NotFoundError, ThrottledError, TransientError, ValidationError
+from .errors import AuthError, NotFoundError, RejectedError, ThrottledError, TransientError
 from .redaction import get_logger, redact
 
 _logger = get_logger(__name__)
@@ -47,7 +47,7 @@ class ApiClient:
             return NotFoundError(message, service=self.service, status=status)
         if status >= 500:
             return TransientError(message, service=self.service, status=status)
-        return ValidationError(message, service=self.service, status=status)
+        return RejectedError(message, service=self.service, status=status)
 
     # -- the funnel ------------------------------------------------------------------------------
     def request(self, method, path, *, params=None, data=None, json=None, headers=None, auth=None, url=None):

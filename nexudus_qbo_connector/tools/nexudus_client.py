@@ -8,7 +8,7 @@ throttled; write answers carrying ``WasSuccessful``.
 
 import time
 
-from .errors import AuthError, InvalidGrantError, NotFoundError, ThrottledError, TransientError, ValidationError
+from .errors import AuthError, InvalidGrantError, NotFoundError, RejectedError, ThrottledError, TransientError
 from .http_client import ApiClient
 
 DEFAULT_URL = "https://spaces.nexudus.com"
@@ -91,7 +91,7 @@ class NexudusClient(ApiClient):
     def _token_call(self, form, headers):
         try:
             response = self.request("POST", "/api/token", data=form, headers=headers)
-        except ValidationError as exc:
+        except RejectedError as exc:
             raise _token_error(exc) from exc
         payload = response.json()
         self.access_token = payload["access_token"]
@@ -159,7 +159,7 @@ class NexudusClient(ApiClient):
         errors = (body or {}).get("Errors") if isinstance(body, dict) else None
         detail = "; ".join(f"{e.get('PropertyName')}: {e.get('Message')}" for e in errors or [])
         code = body.get("error") if isinstance(body, dict) else None
-        return ValidationError(message, code=code, detail=detail or None, **kw)
+        return RejectedError(message, code=code, detail=detail or None, **kw)
 
 
 def _json_or_none(response):
@@ -182,7 +182,7 @@ def _token_error(exc):
     if code == "two_factor_auth_check":
         return AuthError("This Nexudus account uses two-factor authentication: enter the current 2FA code.", **kw)
     if code == "unsupported_grant_type":
-        return ValidationError("Nexudus refused the token request format.", **kw)
+        return RejectedError("Nexudus refused the token request format.", **kw)
     if code == "invalid_grant" or "refresh" in (exc.message or "").lower():
         return InvalidGrantError(f"Nexudus refused the sign-in: {exc.message}", **kw)
     return AuthError(f"Nexudus refused the sign-in: {exc.message}", **kw)

@@ -18,9 +18,9 @@ from .errors import (
     AuthError,
     InvalidGrantError,
     NotFoundError,
+    RejectedError,
     ThrottledError,
     TransientError,
-    ValidationError,
 )
 from .http_client import ApiClient
 from .redaction import get_logger
@@ -151,7 +151,7 @@ class QboOAuth:
                 code=exc.error,
             ) from exc
         except oauth2_errors.OAuth2Error as exc:
-            raise ValidationError(
+            raise RejectedError(
                 f"Intuit refused the token request: {exc.description or exc.error}",
                 service=self.service,
                 code=exc.error,
@@ -246,7 +246,7 @@ class QboClient(ApiClient):
             return NotFoundError(message, **kw)
         if status >= 500:
             return TransientError(message, **kw)
-        return ValidationError(message, **kw)
+        return RejectedError(message, **kw)
 
 
 def quote(value):

@@ -1,6 +1,7 @@
 """Shared set-up of the Odoo suite: both simulators running, the company pointed at them."""
 
 import os
+from urllib.parse import parse_qs, urlsplit
 
 from odoo.tests import TransactionCase
 
@@ -54,3 +55,14 @@ class SimulatedServicesMixin:
 
 class ConnectorCase(SimulatedServicesMixin, TransactionCase):
     """A TransactionCase with both simulators and the company configured."""
+
+
+def connect_qbo(case, company=None):
+    """Connect ``company`` to the QuickBooks simulator as the callback would, without a browser."""
+    company = company or case.env.company
+    with case.enter_registry_test_mode():
+        redirect_uri = company._qbo_oauth().redirect_uri
+        redirect = case.qbo.authorize("sim-client-id", redirect_uri, "state", "com.intuit.quickbooks.accounting")
+        query = parse_qs(urlsplit(redirect).query)
+        company._qbo_finish_connect(query["code"][0], query["realmId"][0])
+    return company

@@ -60,7 +60,7 @@ class TestInstallation(ConnectorCase):
                 "refresh_token": "rt",
             }
         )
-        self.env.company.sudo().qbo_state = "connected"
+        self.assertEqual(self.env.company.qbo_state, "connected")
         self.env.flush_all()
         queries = list(get_neutralization_queries([ADDON]))
         self.assertEqual(len(queries), 1, "Odoo finds the addon's data/neutralize.sql")

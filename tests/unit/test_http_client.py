@@ -2,7 +2,7 @@
 
 import pytest
 import requests
-from nqc_tools.errors import AuthError, NotFoundError, ThrottledError, TransientError, ValidationError
+from nqc_tools.errors import AuthError, NotFoundError, RejectedError, ThrottledError, TransientError
 from nqc_tools.http_client import ApiClient
 
 
@@ -93,7 +93,7 @@ def test_long_throttle_is_not_slept_away_but_raised_with_retry_after():
 
 
 @pytest.mark.parametrize(
-    ("status", "error"), [(401, AuthError), (403, AuthError), (404, NotFoundError), (400, ValidationError)]
+    ("status", "error"), [(401, AuthError), (403, AuthError), (404, NotFoundError), (400, RejectedError)]
 )
 def test_client_errors_are_typed_and_never_retried(status, error):
     client, sleeps = make_client((status, "no", {}))

@@ -3,7 +3,7 @@
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from nqc_tools.errors import AuthError, InvalidGrantError, NotFoundError, ValidationError
+from nqc_tools.errors import AuthError, InvalidGrantError, NotFoundError, RejectedError
 from nqc_tools.qbo_client import QboClient, QboOAuth, quote
 
 from simulators.qbo import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REALM_ID
@@ -120,7 +120,7 @@ def test_query_quotes_names_with_apostrophes(sim, api):
 def test_errors_are_typed(sim, api):
     with pytest.raises(NotFoundError):
         api.get("Account", "999999")
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(RejectedError) as caught:
         api.query("SELECT * FROM Account WHERE Name = 'a' OR Name = 'b'")
     assert caught.value.code == "4000"
 

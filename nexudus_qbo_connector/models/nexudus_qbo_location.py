@@ -1,0 +1,50 @@
+from odoo import fields, models
+
+
+class NexudusQboLocation(models.Model):
+    """A Nexudus location (business) seen by a company's Nexudus credentials.
+
+    Filled by "Test connection"; the company picks which of them it serves. Accounts, tax rates and
+    invoice numbering are per location in Nexudus, so everything the connector moves hangs off one.
+    """
+
+    _name = "nexudus.qbo.location"
+    _description = "Nexudus location"
+    _order = "name"
+    _check_company_auto = True
+
+    company_id = fields.Many2one("res.company", required=True, ondelete="cascade", index=True)
+    nexudus_id = fields.Integer("Nexudus ID", required=True)
+    name = fields.Char(required=True)
+    currency_code = fields.Char("Currency")
+    country_name = fields.Char("Country")
+    time_zone = fields.Char("Time zone", help="The location's own time zone: invoice dates are taken in it.")
+    prices_include_tax = fields.Boolean(help="Prices in this location are entered tax included.")
+    active = fields.Boolean(default=True)
+
+    _company_nexudus_uniq = models.UniqueIndex("(company_id, nexudus_id)", "This Nexudus location is already listed.")
+
+    def _sync_from_nexudus(self, company, businesses):
+        """Create or update one record per Nexudus business dict; archive those no longer seen."""
+        existing = {
+            loc.nexudus_id: loc
+            for loc in self.with_context(active_test=False).search([("company_id", "=", company.id)])
+        }
+        seen = self.browse()
+        for business in businesses:
+            values = {
+                "name": business.get("Name") or str(business["Id"]),
+                "currency_code": business.get("CurrencyCode") or False,
+                "country_name": business.get("CountryName") or False,
+                "time_zone": business.get("SimpleTimeZoneName") or business.get("SimpleTimeZoneId") or False,
+                "prices_include_tax": bool(business.get("PricesIncludeTax")),
+                "active": True,
+            }
+            location = existing.get(business["Id"])
+            if location:
+                location.write(values)
+            else:
+                location = self.create({**values, "company_id": company.id, "nexudus_id": business["Id"]})
+            seen |= location
+        (self.browse([loc.id for loc in existing.values()]) - seen).active = False
+        return seen

@@ -1,0 +1,40 @@
+from decimal import Decimal
+
+from odoo import api, fields, models
+
+
+class NexudusQboTaxCode(models.Model):
+    """A sales tax code of the company's QuickBooks file with its combined sales rate ("Refresh lists")."""
+
+    _name = "nexudus.qbo.tax.code"
+    _description = "QuickBooks tax code"
+    _order = "name"
+
+    company_id = fields.Many2one("res.company", required=True, ondelete="cascade", index=True)
+    qbo_id = fields.Char("QuickBooks ID", required=True)
+    name = fields.Char(required=True)
+    description = fields.Char()
+    rate = fields.Float("Sales rate (%)", digits=(7, 4), help="The sum of the code's sales tax rates.")
+    taxable = fields.Boolean()
+    tax_group = fields.Boolean(help="A US tax group; TAX and NON are the US pseudo codes.")
+    active = fields.Boolean(default=True)
+
+    _company_qbo_uniq = models.UniqueIndex("(company_id, qbo_id)", "This QuickBooks tax code is already listed.")
+
+    @api.depends("name", "rate")
+    def _compute_display_name(self):
+        for code in self:
+            code.display_name = f"{code.name} ({code.rate:g}%)" if code.rate else code.name
+
+    def _values_from_qbo(self, row, rates):
+        """``rates`` maps QBO TaxRate ids to their ``RateValue``."""
+        details = (row.get("SalesTaxRateList") or {}).get("TaxRateDetail") or []
+        rate = sum((Decimal(str(rates.get(d.get("TaxRateRef", {}).get("value"), 0))) for d in details), Decimal(0))
+        return {
+            "name": row.get("Name") or row["Id"],
+            "description": row.get("Description") or False,
+            "rate": float(rate),
+            "taxable": bool(row.get("Taxable", bool(details))),
+            "tax_group": bool(row.get("TaxGroup")),
+            "active": row.get("Active", True),
+        }

@@ -1,0 +1,1 @@
+from . import nexudus_qbo_preflight, nexudus_qbo_preflight_line
