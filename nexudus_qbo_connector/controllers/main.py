@@ -8,6 +8,8 @@ from ..models.res_company import CALLBACK_PATH, OAUTH_SCOPE
 from ..tools.redaction import get_logger
 
 _logger = get_logger(__name__)
+# The web server logs every requested URL: the callback's carries the one-time authorisation code.
+get_logger("werkzeug")
 SETTINGS_URL = "/odoo/action-nexudus_qbo_connector.action_nexudus_qbo_settings"
 
 

@@ -99,31 +99,34 @@ class NexudusQboToken(models.Model):
         marks the connection "needs reconnect" and tells the administrators; nothing retries it.
         """
         token = self._get(company, "qbo")
-        if token.state == "needs_reconnect" or not token.refresh_token:
-            raise UserError(
-                company.env._(
-                    "QuickBooks is not connected for %(company)s: open Settings › Nexudus ↔ QuickBooks Online "
-                    "and click Connect with QuickBooks.",
-                    company=company.name,
-                )
-            )
-        if token._usable(stale):
+        if token.state == "connected" and token._usable(stale):
             return token.access_token
+        not_connected = UserError(
+            company.env._(
+                "QuickBooks is not connected for %(company)s: open Settings › Nexudus ↔ QuickBooks Online and click "
+                "Connect with QuickBooks.",
+                company=company.name,
+            )
+        )
 
+        # The row is read again under its lock, in a transaction of its own: the caller's snapshot may
+        # predate a token another transaction committed (a connection made or refreshed meanwhile).
         def refresh(locked):
+            if locked.state == "needs_reconnect" or not locked.refresh_token:
+                return None, not_connected
             if locked._usable(stale):  # another worker refreshed while we waited for the lock
                 return locked.access_token, None
             try:
                 tokens = oauth.refresh(locked.refresh_token)
             except InvalidGrantError as exc:
                 locked._mark_needs_reconnect(str(exc))
-                return None, exc
+                return None, UserError(str(exc))
             locked.write(self._token_values(tokens))
             return tokens["access_token"], None
 
-        access_token, invalid = self._in_locked_row(company, "qbo", refresh)
-        if invalid:
-            raise UserError(str(invalid)) from invalid
+        access_token, error = self._in_locked_row(company, "qbo", refresh)
+        if error:
+            raise error
         return access_token
 
     def _usable(self, stale=None):

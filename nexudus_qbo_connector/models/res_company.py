@@ -140,7 +140,10 @@ class ResCompany(models.Model):
             businesses = list(client.list("businesses", order_by="Name"))
         except ApiError as exc:
             raise UserError(str(exc)) from exc
-        return self.env["nexudus.qbo.location"].sudo()._sync_from_nexudus(self, businesses)
+        locations = self.env["nexudus.qbo.location"].sudo()._sync_from_nexudus(self, businesses)
+        if not self.nexudus_location_ids:  # a first connection serves every location until told otherwise
+            self.nexudus_location_ids = locations
+        return locations
 
     # -- QuickBooks Online -------------------------------------------------------------------------
     def _qbo_oauth(self):

@@ -3,6 +3,7 @@
 import os
 from urllib.parse import parse_qs, urlsplit
 
+from odoo import SUPERUSER_ID, api
 from odoo.tests import TransactionCase
 
 from simulators.nexudus.server import NexudusSimulator
@@ -66,3 +67,56 @@ def connect_qbo(case, company=None):
         query = parse_qs(urlsplit(redirect).query)
         company._qbo_finish_connect(query["code"][0], query["realmId"][0])
     return company
+
+
+ENDPOINT_KEYS = ("nexudus_api_url", "qbo_api_url", "intuit_authorize_url", "intuit_token_url", "intuit_revoke_url")
+CREDENTIAL_FIELDS = (
+    "nexudus_email",
+    "nexudus_password",
+    "qbo_client_id",
+    "qbo_client_secret",
+    "qbo_realm_id",
+    "qbo_company_name",
+    "qbo_country",
+    "qbo_oauth_nonce",
+)
+
+
+class CommittedServicesCase(TransactionCase):
+    """For tests of real transaction boundaries, which the shared test cursor would hide.
+
+    The set-up (endpoints, credentials) is committed and undone afterwards; tests open their own
+    cursors with ``self.registry.cursor()``. The test's own cursor must write nothing these cursors
+    touch, or they would wait on its locks.
+    """
+
+    test_module = ADDON
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.world = build_world(seed=11, profile="uk", locations=3, customers=6, invoices=5)
+        cls.nexudus = NexudusSimulator(cls.world).start()
+        cls.addClassCleanup(cls.nexudus.stop)
+        cls.qbo = QboSimulator(cls.world).start()
+        cls.addClassCleanup(cls.qbo.stop)
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            cls.company_id = env.company.id
+            params = env["ir.config_parameter"]
+            saved_params = {key: params.get_param(f"{ADDON}.{key}") for key in ENDPOINT_KEYS}
+            saved_company = env.company.read(CREDENTIAL_FIELDS)[0]
+            point_company_at(env, cls.nexudus, cls.qbo)
+        cls.addClassCleanup(cls._undo_committed_setup, saved_params, saved_company)
+
+    @classmethod
+    def _undo_committed_setup(cls, saved_params, saved_company):
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            for key, value in saved_params.items():
+                env["ir.config_parameter"].set_param(f"{ADDON}.{key}", value or False)
+            env["res.company"].browse(cls.company_id).write({f: saved_company[f] for f in CREDENTIAL_FIELDS})
+            cr.execute("DELETE FROM nexudus_qbo_token WHERE company_id = %s", (cls.company_id,))
+
+    def committed_env(self, cr):
+        return api.Environment(cr, SUPERUSER_ID, {})

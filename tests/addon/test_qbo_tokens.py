@@ -4,14 +4,17 @@ time, and invalid_grant ending in "needs reconnect"."""
 import threading
 import time
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
-from odoo import api, fields
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from odoo.addons.nexudus_qbo_connector.tools.errors import InvalidGrantError
 
-from .common import ConnectorCase, connect_qbo
+from .common import CommittedServicesCase, ConnectorCase, connect_qbo
+
+ACCOUNTING = "com.intuit.quickbooks.accounting"
 
 
 @tagged("standard", "post_install", "-at_install")
@@ -77,25 +80,23 @@ class TestQboTokensInTestMode(ConnectorCase):
 
 
 @tagged("standard", "post_install", "-at_install")
-class TestQboTokensAcrossTransactions(ConnectorCase):
-    """Real, separate transactions: the token row is committed and removed again by each test."""
+class TestQboTokensAcrossTransactions(CommittedServicesCase):
+    """Real, separate transactions, as in production: the connection is committed and removed again."""
 
     def setUp(self):
         super().setUp()
-        self.oauth = self.env.company._qbo_oauth()
-        redirect = self.qbo.authorize("sim-client-id", self.oauth.redirect_uri, "s", "com.intuit.quickbooks.accounting")
-        code = redirect.split("code=")[1].split("&")[0]
-        tokens = self.oauth.exchange_code(code)
-        self.company_id = self.env.company.id
         with self.registry.cursor() as cr:
-            env = api.Environment(cr, self.env.uid, {})
-            env["nexudus.qbo.token"]._store(
-                env.company.browse(self.company_id), "qbo", env["nexudus.qbo.token"]._token_values(tokens)
-            )
-        self.addCleanup(self._remove_committed_token)
-        self.first_refresh = tokens["refresh_token"]
+            env = self.committed_env(cr)
+            env["res.users"].search([], limit=1)  # as in a web request, the transaction's snapshot is taken
+            company = env["res.company"].browse(self.company_id)
+            self.oauth = company._qbo_oauth()
+            redirect = self.qbo.authorize("sim-client-id", self.oauth.redirect_uri, "s", ACCOUNTING)
+            query = parse_qs(urlsplit(redirect).query)
+            company._qbo_finish_connect(query["code"][0], query["realmId"][0])
+        self.addCleanup(self._disconnect)
+        self.first_refresh = self._committed_token()[1]
 
-    def _remove_committed_token(self):
+    def _disconnect(self):
         with self.registry.cursor() as cr:
             cr.execute("DELETE FROM nexudus_qbo_token WHERE company_id = %s", (self.company_id,))
 
@@ -107,12 +108,20 @@ class TestQboTokensAcrossTransactions(ConnectorCase):
             )
             return cr.fetchone()
 
+    def test_connecting_in_one_transaction_records_the_company(self):
+        with self.registry.cursor() as cr:
+            company = self.committed_env(cr)["res.company"].browse(self.company_id)
+            self.assertEqual(company.qbo_state, "connected")
+            self.assertEqual(company.qbo_company_name, "Bridge Coworking Ltd")
+            self.assertEqual(company.qbo_country, "GB")
+
     def test_rotated_refresh_token_survives_a_rollback_of_the_caller(self):
         with self.registry.cursor() as cr:
-            env = api.Environment(cr, self.env.uid, {})
+            env = self.committed_env(cr)
             marker = env["res.partner"].create({"name": "Work that will be rolled back"})
-            stale = env["nexudus.qbo.token"]._get(env.company.browse(self.company_id), "qbo").access_token
-            env["nexudus.qbo.token"]._qbo_access_token(env.company.browse(self.company_id), self.oauth, stale=stale)
+            company = env["res.company"].browse(self.company_id)
+            stale = self._committed_token()[0]
+            env["nexudus.qbo.token"]._qbo_access_token(company, self.oauth, stale=stale)
             cr.rollback()
             self.assertFalse(env["res.partner"].search([("id", "=", marker.id)]))
         _access, refresh = self._committed_token()
@@ -128,9 +137,10 @@ class TestQboTokensAcrossTransactions(ConnectorCase):
         def worker():
             try:
                 with self.registry.cursor() as cr:
-                    env = api.Environment(cr, self.env.uid, {})
+                    env = self.committed_env(cr)
+                    env["res.partner"].search([], limit=1)  # the transaction's snapshot starts here
                     barrier.wait()
-                    company = env.company.browse(self.company_id)
+                    company = env["res.company"].browse(self.company_id)
                     results.append(env["nexudus.qbo.token"]._qbo_access_token(company, slow, stale=stale))
             except Exception as exc:  # noqa: BLE001 - reported by the assertion below
                 errors.append(exc)

@@ -78,6 +78,7 @@ class TestSettings(ConnectorCase):
             sorted(locations.mapped("nexudus_id")),
             sorted(self.nexudus.data.businesses),
         )
+        self.assertEqual(self.env.company.nexudus_location_ids, locations, "all served until the operator chooses")
         manchester = locations.filtered(lambda loc: loc.name == "Manchester Works")
         self.assertTrue(manchester.prices_include_tax)
         self.assertEqual(locations.filtered(lambda loc: loc.name == "Dublin Docks").currency_code, "EUR")
