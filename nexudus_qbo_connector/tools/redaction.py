@@ -2,6 +2,7 @@
 
 import logging
 import re
+from collections.abc import Mapping
 
 SENSITIVE_KEYS = frozenset(
     {
@@ -29,7 +30,7 @@ _PATTERNS = [
 
 def redact(value):
     """Return ``value`` with every sensitive entry masked: dicts and lists recursively, strings by pattern."""
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {k: MASK if str(k).lower() in SENSITIVE_KEYS and v else redact(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return type(value)(redact(v) for v in value)
@@ -46,7 +47,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record):
         if record.args:
             args = record.args
-            record.args = redact(args) if isinstance(args, dict) else tuple(redact(a) for a in args)
+            record.args = redact(args) if isinstance(args, Mapping) else tuple(redact(a) for a in args)
             record.msg = redact(record.getMessage())
             record.args = None
         elif isinstance(record.msg, str):

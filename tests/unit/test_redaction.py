@@ -1,6 +1,7 @@
 import logging
 
 from nqc_tools.redaction import MASK, get_logger, redact
+from requests.structures import CaseInsensitiveDict
 
 
 def test_redact_masks_secrets_in_nested_data_and_keeps_error_codes():
@@ -29,6 +30,15 @@ def test_redact_masks_form_bodies_json_text_and_authorization_headers():
     assert "username=a@b.com" in clean
     assert "state=xyz" in clean
     assert '"code": "610"' in clean
+
+
+def test_logger_filter_handles_a_single_mapping_argument(caplog):
+    logger = get_logger("nqc_test_redaction_mapping")
+    headers = CaseInsensitiveDict({"Authorization": "Basic c2VjcmV0OnNlY3JldA==", "Accept": "application/json"})
+    with caplog.at_level(logging.DEBUG, logger="nqc_test_redaction_mapping"):
+        logger.debug("Request headers were %s", headers)
+    assert "c2VjcmV0OnNlY3JldA" not in caplog.text
+    assert "application/json" in caplog.text
 
 
 def test_logger_filter_redacts_formatted_arguments(caplog):
