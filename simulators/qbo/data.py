@@ -161,14 +161,15 @@ class QboCompany:
     def is_us(self):
         return self.world.company["Country"] == "US"
 
+    def currency_ref(self, code=None):
+        """A ``CurrencyRef`` for ``code``, the home currency by default."""
+        code = code or self.home_currency
+        return {"value": code, "name": CURRENCY_NAMES.get(code, code)}
+
     # -- building --------------------------------------------------------------------------------------
     def _add(self, entity, fields, **options):
         self._moment += timedelta(minutes=1)  # distinct, ordered MetaData for ORDERBY tests
         return self.stores[entity].add(fields, self._moment, **options)
-
-    def _currency_ref(self, code=None):
-        code = code or self.home_currency
-        return {"value": code, "name": CURRENCY_NAMES.get(code, code)}
 
     def _build(self, bulk_accounts):
         self._add_company_info()
@@ -222,7 +223,7 @@ class QboCompany:
             "AccountSubType": sub_type,
             "CurrentBalance": Decimal("0"),
             "CurrentBalanceWithSubAccounts": Decimal("0"),
-            "CurrencyRef": self._currency_ref(currency),
+            "CurrencyRef": self.currency_ref(currency),
         }
         if number is not None:
             fields["AcctNum"] = number
@@ -361,7 +362,7 @@ class QboCompany:
             IsProject=False,
             Balance=Decimal("0"),
             BalanceWithJobs=Decimal("0"),
-            CurrencyRef=self._currency_ref(currency),
+            CurrencyRef=self.currency_ref(currency),
             PreferredDeliveryMethod="Print",
         )
         if self.is_us:
@@ -382,7 +383,7 @@ class QboCompany:
             self._customer(
                 qbo_display_name(customer), customer.company_name, customer.email, currency_of.get(customer.location_id)
             )
-        vendor_extra = {"Balance": Decimal("0"), "Vendor1099": False, "CurrencyRef": self._currency_ref()}
+        vendor_extra = {"Balance": Decimal("0"), "Vendor1099": False, "CurrencyRef": self.currency_ref()}
         for name in ["Office Supplies Co", "City Power & Light"]:
             self._add("Vendor", self._person(name, name) | vendor_extra)
         for customer in clashes["vendor"]:

@@ -21,6 +21,7 @@ from simulators.httpbase import Response, SimulatorServer
 from simulators.qbo.data import DEFAULT_REALM_ID, QboCompany
 from simulators.qbo.oauth import ACCOUNTING_SCOPE, OAuthMixin
 from simulators.qbo.query import PACIFIC, QueryError, parse, run
+from simulators.qbo.writes import WritesMixin
 from simulators.world import build_world
 
 MINOR_VERSION = 75  # since August 2025 QBO answers every request as minor version 75, whatever is asked
@@ -35,7 +36,7 @@ def effective_minor_version(value):
     return max(MINOR_VERSION, int(value)) if value and value.isdigit() else MINOR_VERSION
 
 
-class QboSimulator(OAuthMixin, SimulatorServer):
+class QboSimulator(WritesMixin, OAuthMixin, SimulatorServer):
     """One QBO company (``company``) behind Intuit's OAuth 2.0, seeded from a shared world."""
 
     def __init__(self, world=None, port=0, realm_id=DEFAULT_REALM_ID, bulk_accounts=0):
@@ -44,6 +45,7 @@ class QboSimulator(OAuthMixin, SimulatorServer):
         self.clock_offset = 0  # seconds added to the wall clock, to expire tokens and codes in tests
         self.minor_versions = []  # effective minor version of every API call, in order
         self.init_oauth()
+        self.init_writes()
         super().__init__(port=port)
 
     def now(self):
@@ -56,6 +58,7 @@ class QboSimulator(OAuthMixin, SimulatorServer):
         self.route("GET", company + r"/preferences", self.api(self.get_preferences))
         self.route("GET", company + r"/query", self.api(self.query))
         self.route("POST", company + r"/query", self.api(self.query))
+        self.write_routes(company)
         self.route("GET", company + r"/(?P<entity>[A-Za-z]+)/(?P<id>[^/]+)", self.api(self.read))
 
     def dispatch(self, request):

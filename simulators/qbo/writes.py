@@ -1,0 +1,143 @@
+"""Writes: ``POST /v3/company/{realmId}/{entity}`` creates (no ``Id``) or updates (``Id`` + ``SyncToken``).
+
+The machinery is entity-neutral; what each entity checks and fills in lives in :mod:`simulators.qbo.rules`.
+
+* Update (research §3.5): ``SyncToken`` must be the stored one (else 5010); ``"sparse": true`` changes only
+  the fields sent, a full update replaces every writable field; either bumps ``SyncToken`` and
+  ``MetaData.LastUpdatedTime``. A ``null`` value removes the field.
+* ``?requestid=`` (§3.6): the first response (fault or not) is kept per realm and every later request with
+  that id gets it back untouched, whatever its body (QBO leaves that case undocumented). Ids are kept for
+  the simulator's life. An id over 50 characters is a 2050 fault.
+* Fault injection: :meth:`WritesMixin.fail_next_write` answers the next writes with a ``SystemFault`` before
+  doing anything (nothing is kept for their request id, so a retry runs the write);
+  :meth:`WritesMixin.drop_response_after_commit` commits the next successful writes, keeps their request-id
+  response, then closes the connection without an answer.
+"""
+
+import copy
+import json
+from datetime import datetime
+from decimal import Decimal
+
+from simulators.httpbase import Response
+from simulators.qbo import faults
+from simulators.qbo.data import qbo_timestamp
+from simulators.qbo.query import PACIFIC
+from simulators.qbo.rules import CustomerRules, ItemRules
+
+MAX_REQUEST_ID = 50
+SYSTEM_FIELDS = frozenset({"Id", "SyncToken", "MetaData", "domain", "sparse"})
+SYSTEM_FAILURE = (
+    "System Failure Error: An unexpected error occurred while accessing or saving your data. "
+    "Please wait a few minutes and try again. If the problem persists, contact customer support."
+)
+
+
+def parse_body(raw):
+    """The request's entity fields; numbers with a fraction become ``Decimal`` like the seeded rows'."""
+    try:
+        body = json.loads(raw.decode("utf-8"), parse_float=Decimal) if raw else None
+    except ValueError:
+        raise faults.invalid_body("The request body is not valid JSON.") from None
+    if not isinstance(body, dict) or not body:
+        raise faults.invalid_body("The request body must be a JSON object holding the entity's fields.")
+    return body
+
+
+class WritesMixin:
+    """Write routes, ``requestid`` replay and fault injection; the simulator provides ``company``, ``api``..."""
+
+    def init_writes(self):
+        self.writes = []  # (entity, "create" | "update", Id) of every committed write, in order
+        self.replays = []  # request id of every answer replayed from the request-id store
+        self.request_ids = {}  # (realm, requestid) -> (status, body) of the first answer
+        self.inactive_names_collide = True  # an inactive row still holds its name (research §6.5)
+        self._failures = []  # HTTP statuses for the next writes
+        self._drops = 0
+
+    def fail_next_write(self, count=1, status=500):
+        """Answer the next ``count`` write requests with ``status`` and a QBO ``SystemFault`` (code 10000)."""
+        with self.lock:
+            self._failures += [status] * count
+
+    def drop_response_after_commit(self, count=1):
+        """Commit the next ``count`` successful writes but close the connection instead of answering."""
+        with self.lock:
+            self._drops += count
+
+    def write_routes(self, company_path):
+        for rules in (CustomerRules(), ItemRules()):
+            self.route("POST", f"{company_path}/{rules.entity.lower()}", self.api(self.writer(rules)))
+
+    def writer(self, rules):
+        """The handler for ``POST {entity}``; it runs under the lock ``api`` takes."""
+
+        def handle(request):
+            if self._failures:
+                status = self._failures.pop(0)
+                return self.fault("10000", "An application error has occurred while processing your request",
+                                  SYSTEM_FAILURE, status=status, type="SystemFault")  # fmt: skip
+            request_id = request.params.get("requestid", "")
+            if len(request_id) > MAX_REQUEST_ID:
+                return self.rejected(faults.too_long("requestid", MAX_REQUEST_ID, len(request_id)))
+            key = (request.path_args["realm"], request_id)
+            if request_id and key in self.request_ids:
+                self.replays.append(request_id)
+                status, body = self.request_ids[key]
+                return Response(status, copy.deepcopy(body))
+            try:
+                row, operation = self.save(rules, parse_body(request.body))
+            except faults.WriteRejected as exc:
+                response = self.rejected(exc)
+            else:
+                self.writes.append((rules.entity, operation, row["Id"]))
+                response = self.ok({rules.entity: copy.deepcopy(row)})
+            if request_id:
+                self.request_ids[key] = (response.status, copy.deepcopy(response.body))
+            if response.status == 200 and self._drops:
+                self._drops -= 1
+                return None  # the server closes the connection: the client never hears of the commit
+            return response
+
+        return handle
+
+    def rejected(self, exc):
+        return self.fault(exc.code, exc.message, exc.detail)
+
+    def save(self, rules, body):
+        """Create or update one row from ``body``; returns (row, operation) or raises ``WriteRejected``."""
+        store = self.company.table(rules.entity)
+        moment = datetime.fromtimestamp(self.now(), PACIFIC)
+        given = {key: value for key, value in body.items() if key not in SYSTEM_FIELDS | rules.owned}
+        if blank_id(body.get("Id")):
+            fields = rules.complete(without_nulls(given), None, self)
+            return store.add(copy.deepcopy(rules.initial) | fields, moment), "create"
+        stored = store.get(body["Id"])
+        if stored is None:
+            raise faults.not_found()
+        if blank_id(body.get("SyncToken")):
+            raise faults.required("SyncToken")
+        if str(body["SyncToken"]) != stored["SyncToken"]:
+            raise faults.stale_object()
+        if body.get("sparse") in (True, "true"):
+            kept = {key: value for key, value in stored.items() if key not in SYSTEM_FIELDS | rules.owned}
+            given = copy.deepcopy(kept) | given
+        fields = rules.complete(without_nulls(given), stored, self)
+        row = {
+            "Id": stored["Id"],
+            "SyncToken": str(int(stored["SyncToken"]) + 1),
+            "domain": stored.get("domain", "QBO"),
+            "sparse": False,
+            "MetaData": {**stored["MetaData"], "LastUpdatedTime": qbo_timestamp(moment)},
+        }
+        row |= {key: copy.deepcopy(value) for key, value in stored.items() if key in rules.owned} | fields
+        store.rows[stored["Id"]] = row
+        return row, "update"
+
+
+def blank_id(value):
+    return value is None or str(value).strip() == ""
+
+
+def without_nulls(fields):
+    return {key: value for key, value in fields.items() if value is not None}
