@@ -14,6 +14,7 @@
         "views/res_config_settings_views.xml",
         "wizard/nexudus_qbo_preflight_views.xml",
         "views/nexudus_qbo_list_views.xml",
+        "views/nexudus_qbo_mapping_views.xml",
         "views/nexudus_qbo_token_views.xml",
         "views/qbo_oauth_templates.xml",
         "views/nexudus_qbo_menus.xml",

@@ -1,7 +1,13 @@
 from . import (
     nexudus_qbo_account,
+    nexudus_qbo_account_map,
+    nexudus_qbo_customer_link,
+    nexudus_qbo_financial_account,
+    nexudus_qbo_item,
     nexudus_qbo_location,
     nexudus_qbo_tax_code,
+    nexudus_qbo_tax_map,
+    nexudus_qbo_tax_rate,
     nexudus_qbo_token,
     res_company,
     res_config_settings,

@@ -7,6 +7,8 @@ from odoo.tools.misc import hash_sign
 
 from ..tools import nexudus_client, qbo_client
 from ..tools.errors import ApiError
+from ..tools.matching import rate
+from ..tools.transferability import Chart, transfer_problems
 
 # System parameters that point the connector at other hosts than the real services (the tests and
 # the demo use them to reach the simulators). Each one defaults to the live service.
@@ -47,6 +49,8 @@ class ResCompany(models.Model):
     qbo_realm_id = fields.Char("QuickBooks company ID", copy=False, readonly=True)
     qbo_company_name = fields.Char("QuickBooks company", copy=False, readonly=True)
     qbo_country = fields.Char("QuickBooks company country", copy=False, readonly=True)
+    qbo_home_currency = fields.Char("QuickBooks home currency", copy=False, readonly=True)
+    qbo_multicurrency = fields.Boolean("QuickBooks multicurrency", copy=False, readonly=True)
     qbo_state = fields.Selection(
         [("not_connected", "Not connected"), ("connected", "Connected"), ("needs_reconnect", "Needs reconnect")],
         string="QuickBooks connection",
@@ -226,19 +230,151 @@ class ResCompany(models.Model):
         return client
 
     def _qbo_refresh_lists(self):
-        """Read QuickBooks accounts and tax codes (every page) into Odoo records."""
+        """Read QuickBooks accounts, tax codes and items (every page) and the currency preferences."""
         self.ensure_one()
         client = self._qbo_client()
         try:
             accounts = client.query_all("Account", "Active IN (true, false)")
             codes = client.query_all("TaxCode", "Active IN (true, false)")
             rates = {r["Id"]: r.get("RateValue", 0) for r in client.query_all("TaxRate", "Active IN (true, false)")}
+            items = client.query_all("Item", "Active IN (true, false)")
+            currency_prefs = client.preferences().get("CurrencyPrefs") or {}
         except ApiError as exc:
             raise UserError(str(exc)) from exc
+        self.sudo().write(
+            {
+                "qbo_home_currency": (currency_prefs.get("HomeCurrency") or {}).get("value") or False,
+                "qbo_multicurrency": bool(currency_prefs.get("MultiCurrencyEnabled")),
+            }
+        )
         self._nexudus_qbo_upsert("nexudus.qbo.account", accounts, lambda model, row: model._values_from_qbo(row))
         self._nexudus_qbo_upsert("nexudus.qbo.tax.code", codes, lambda model, row: model._values_from_qbo(row, rates))
+        account_ids = {
+            a.qbo_id: a.id
+            for a in self.env["nexudus.qbo.account"]
+            .with_context(active_test=False)
+            .search([("company_id", "=", self.id)])
+        }
+        self._nexudus_qbo_upsert("nexudus.qbo.item", items, lambda model, row: model._values_from_qbo(row, account_ids))
 
-    def _nexudus_qbo_upsert(self, model_name, rows, values_of):
+    def _nexudus_qbo_store_item(self, row):
+        """Record one QuickBooks item dict (just created or adopted) and return its Odoo record."""
+        accounts = {a.qbo_id: a.id for a in self.env["nexudus.qbo.account"].search([("company_id", "=", self.id)])}
+        self._nexudus_qbo_upsert(
+            "nexudus.qbo.item", [row], lambda model, r: model._values_from_qbo(r, accounts), archive_missing=False
+        )
+        return self.env["nexudus.qbo.item"].search([("company_id", "=", self.id), ("qbo_id", "=", row["Id"])])
+
+    def _nexudus_refresh_lists(self):
+        """Read the financial accounts and tax rates of every served Nexudus location."""
+        self.ensure_one()
+        client = self._nexudus_client()
+        for location in self.nexudus_location_ids:
+            try:
+                accounts = list(client.list("financialaccounts", {"FinancialAccount_Business": location.nexudus_id}))
+                taxes = list(client.list("taxrates", {"TaxRate_Business": location.nexudus_id}))
+            except ApiError as exc:
+                raise UserError(str(exc)) from exc
+            for model_name, rows in (("nexudus.qbo.financial.account", accounts), ("nexudus.qbo.tax.rate", taxes)):
+                model = self.env[model_name].sudo().with_context(active_test=False)
+                existing = {rec.nexudus_id: rec for rec in model.search([("location_id", "=", location.id)])}
+                for row in rows:
+                    record = existing.pop(row["Id"], None)
+                    values = model._values_from_nexudus(row)
+                    if record:
+                        record.write(values)
+                    else:
+                        model.create({**values, "location_id": location.id, "nexudus_id": row["Id"]})
+                model.browse([rec.id for rec in existing.values()]).write({"active": False})
+
+    def _nexudus_qbo_refresh_chart(self):
+        """ "Refresh lists": read both charts, add a mapping row for every Nexudus account and tax rate of
+        the served locations, and match the rows nobody set by hand."""
+        self.ensure_one()
+        if not self.nexudus_location_ids:
+            raise UserError(
+                self.env._(
+                    "No Nexudus location is served yet: click Test connection in Settings › Nexudus ↔ QuickBooks "
+                    "Online and pick the locations."
+                )
+            )
+        self._nexudus_refresh_lists()
+        self._qbo_refresh_lists()
+        account_maps = self.env["nexudus.qbo.account.map"].sudo()
+        tax_maps = self.env["nexudus.qbo.tax.map"].sudo()
+        for location in self.nexudus_location_ids:
+            known = {m.nexudus_code: m for m in account_maps.search([("location_id", "=", location.id)])}
+            for account in self.env["nexudus.qbo.financial.account"].search([("location_id", "=", location.id)]):
+                row = known.get(account.code) or account_maps.create(
+                    {
+                        "company_id": self.id,
+                        "location_id": location.id,
+                        "nexudus_code": account.code,
+                    }
+                )
+                row.with_context(nexudus_qbo_auto_match=True).write(
+                    {"nexudus_name": account.name, "nexudus_type": account.account_type}
+                )
+            known_taxes = {
+                (m.nexudus_name, rate(m.nexudus_rate)) for m in tax_maps.search([("location_id", "=", location.id)])
+            }
+            for tax in self.env["nexudus.qbo.tax.rate"].search([("location_id", "=", location.id)]):
+                if (tax.name, rate(tax.rate)) not in known_taxes:
+                    tax_maps.create(
+                        {
+                            "company_id": self.id,
+                            "location_id": location.id,
+                            "nexudus_name": tax.name,
+                            "nexudus_rate": tax.rate,
+                        }
+                    )
+        account_maps.search([("company_id", "=", self.id)])._auto_match(
+            self._nexudus_qbo_accounts_as_rows(), self._nexudus_qbo_items()
+        )
+        tax_maps.search([("company_id", "=", self.id)])._auto_match(
+            self.env["nexudus.qbo.tax.code"].search([("company_id", "=", self.id)])
+        )
+
+    def _nexudus_qbo_accounts_as_rows(self):
+        """The active QuickBooks accounts as the matching rules take them."""
+        accounts = self.env["nexudus.qbo.account"].search([("company_id", "=", self.id)])
+        return [{"Id": a.qbo_id, "Name": a.name, "AcctNum": a.acct_num or ""} for a in accounts]
+
+    def _nexudus_qbo_items(self):
+        return self.env["nexudus.qbo.item"].search([("company_id", "=", self.id)])
+
+    def _nexudus_qbo_chart(self):
+        """The mappings as the transferability check reads them."""
+        self.ensure_one()
+        accounts = {
+            (m.location_id.nexudus_id, m.nexudus_code): {
+                "ready": m.ready,
+                "has_account": bool(m.qbo_account_id),
+                "reason": m.match_reason or "",
+            }
+            for m in self.env["nexudus.qbo.account.map"].search([("company_id", "=", self.id)])
+        }
+        taxes = {
+            (m.location_id.nexudus_id, m.nexudus_name, rate(m.nexudus_rate)): {
+                "ready": m.ready,
+                "reason": m.match_reason or "",
+            }
+            for m in self.env["nexudus.qbo.tax.map"].search([("company_id", "=", self.id)])
+        }
+        return Chart(
+            served_locations={loc.nexudus_id: loc.name for loc in self.nexudus_location_ids},
+            accounts=accounts,
+            taxes=taxes,
+            has_default_tax_code=bool(self.nexudus_qbo_default_tax_code_id),
+            home_currency=self.qbo_home_currency or "",
+            multicurrency=self.qbo_multicurrency,
+        )
+
+    def _nexudus_qbo_transfer_problems(self, invoice, lines, coworker=None):
+        """Why the Nexudus ``invoice`` (with its ``lines``) cannot be transferred; empty when it can."""
+        return transfer_problems(invoice, lines, self._nexudus_qbo_chart(), coworker)
+
+    def _nexudus_qbo_upsert(self, model_name, rows, values_of, archive_missing=True):
         model = self.env[model_name].sudo().with_context(active_test=False)
         existing = {rec.qbo_id: rec for rec in model.search([("company_id", "=", self.id)])}
         for row in rows:
@@ -248,8 +384,8 @@ class ResCompany(models.Model):
                 record.write(values)
             else:
                 model.create({**values, "company_id": self.id, "qbo_id": row["Id"]})
-        for gone in existing.values():  # deleted in QuickBooks since the last refresh
-            gone.active = False
+        if archive_missing:  # deleted in QuickBooks since the last refresh
+            model.browse([rec.id for rec in existing.values()]).write({"active": False})
 
 
 def _utc(timestamp):

@@ -1,0 +1,195 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..tools import matching
+from ..tools.errors import ApiError, RejectedError
+from ..tools.qbo_client import quote
+from .nexudus_qbo_financial_account import ACCOUNT_TYPES
+
+MATCH_STATES = [
+    ("matched", "Matched"),
+    ("manual", "Set by hand"),
+    ("unmatched", "Unmatched"),
+    ("ambiguous", "Ambiguous"),
+]
+
+
+class NexudusQboAccountMap(models.Model):
+    """Where the lines of one Nexudus account (by location and code) go in QuickBooks.
+
+    Sales and deposit lines need an income account and the QuickBooks item invoice lines carry; the
+    Payments account needs the Bank or Other Current Asset account payments are deposited to. Rows are
+    created and matched by "Refresh lists"; a row someone edited by hand is never re-matched.
+    """
+
+    _name = "nexudus.qbo.account.map"
+    _description = "Nexudus–QuickBooks account mapping"
+    _order = "location_id, nexudus_code"
+    _check_company_auto = True
+
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    location_id = fields.Many2one("nexudus.qbo.location", required=True, ondelete="cascade", check_company=True)
+    nexudus_code = fields.Char("Nexudus code", required=True)
+    nexudus_name = fields.Char("Nexudus name")
+    nexudus_type = fields.Selection(ACCOUNT_TYPES, string="Nexudus type", default="sales", required=True)
+    qbo_account_id = fields.Many2one(
+        "nexudus.qbo.account",
+        string="QuickBooks account",
+        check_company=True,
+        domain="[('company_id', '=', company_id)]",
+    )
+    qbo_item_id = fields.Many2one(
+        "nexudus.qbo.item",
+        string="QuickBooks item",
+        check_company=True,
+        domain="[('company_id', '=', company_id), ('item_type', '=', 'Service')]",
+        help="The product/service QuickBooks invoice lines of this account carry. Create one per account "
+        "with “Create QuickBooks items”, or pick an existing Service item.",
+    )
+    match_state = fields.Selection(MATCH_STATES, default="unmatched", required=True, readonly=True)
+    match_reason = fields.Char("Why", readonly=True)
+    manual = fields.Boolean("Set by hand", readonly=True, help="A refresh never changes a mapping set by hand.")
+    ready = fields.Boolean(compute="_compute_ready", store=True, help="Lines of this account can be transferred.")
+
+    _location_code_uniq = models.UniqueIndex(
+        "(company_id, location_id, nexudus_code)",
+        "This Nexudus account is already mapped for this location.",
+    )
+
+    @api.depends("nexudus_type", "qbo_account_id", "qbo_item_id", "qbo_account_id.is_deposit_account")
+    def _compute_ready(self):
+        for row in self:
+            if row.nexudus_type == "payments":
+                row.ready = bool(row.qbo_account_id.is_deposit_account)
+            else:
+                row.ready = bool(row.qbo_account_id and row.qbo_item_id)
+
+    @api.depends("nexudus_code", "nexudus_name", "location_id")
+    def _compute_display_name(self):
+        for row in self:
+            row.display_name = f"{row.nexudus_code} {row.nexudus_name or ''} ({row.location_id.name})"
+
+    @api.constrains("nexudus_type", "qbo_account_id")
+    def _check_payments_account(self):
+        for row in self:
+            if row.nexudus_type == "payments" and row.qbo_account_id and not row.qbo_account_id.is_deposit_account:
+                raise UserError(
+                    self.env._(
+                        "Nexudus Payments account %(code)s must go to a QuickBooks Bank or Other Current Asset "
+                        "account, not “%(account)s” (%(type)s).",
+                        code=row.nexudus_code,
+                        account=row.qbo_account_id.display_name,
+                        type=row.qbo_account_id.account_type,
+                    )
+                )
+
+    def write(self, vals):
+        if not self.env.context.get("nexudus_qbo_auto_match") and {"qbo_account_id", "qbo_item_id"} & set(vals):
+            vals = {**vals, "manual": True, "match_state": "manual", "match_reason": False}
+        return super().write(vals)
+
+    # -- matching ----------------------------------------------------------------------------------
+    def _auto_match(self, qbo_accounts, items):
+        """Match the rows not set by hand: account by exact name and code, then its item."""
+        for row in self.filtered(lambda r: not r.manual):
+            state, qbo_id, reason = matching.match_account(row.nexudus_code, row.nexudus_name, qbo_accounts)
+            account = (
+                self.env["nexudus.qbo.account"].search(
+                    [("company_id", "=", row.company_id.id), ("qbo_id", "=", qbo_id)], limit=1
+                )
+                if qbo_id
+                else None
+            )
+            if account and row.nexudus_type == "payments" and not account.is_deposit_account:
+                state, reason, account = (
+                    "unmatched",
+                    self.env._(
+                        "“%(name)s” is a %(type)s account; payments need a Bank or Other Current Asset account",
+                        name=account.name,
+                        type=account.account_type,
+                    ),
+                    None,
+                )
+            values = {
+                "match_state": state,
+                "match_reason": reason or False,
+                "qbo_account_id": account.id if account else False,
+            }
+            if account and row.nexudus_type != "payments":
+                item = row._matching_item(account, items)
+                values["qbo_item_id"] = item.id
+                if not item:
+                    values["match_reason"] = self.env._(
+                        "no QuickBooks Service item uses this account: create one or pick one"
+                    )
+            row.with_context(nexudus_qbo_auto_match=True).write(values)
+
+    def _matching_item(self, account, items):
+        """The Service item for ``account``: the one using it as income account, preferring one named
+        like the account; none when several qualify and none is named so."""
+        candidates = items.filtered(lambda i: i.income_account_id == account and i.item_type == "Service")
+        named = candidates.filtered(lambda i: i.name == matching.clean_name(account.name))
+        if named:
+            return named[:1]
+        return candidates if len(candidates) == 1 else items.browse()
+
+    def action_reset_to_automatic(self):
+        """Forget the hand-made choice and match again from the last lists read."""
+        self.with_context(nexudus_qbo_auto_match=True).write({"manual": False})
+        for company in self.company_id:
+            rows = self.filtered(lambda r, c=company: r.company_id == c)
+            rows._auto_match(company._nexudus_qbo_accounts_as_rows(), company._nexudus_qbo_items())
+
+    def action_refresh_lists(self):
+        self.env.company._nexudus_qbo_refresh_chart()
+
+    # -- items ---------------------------------------------------------------------------------------
+    def action_create_items(self):
+        """Create one QuickBooks Service item per selected mapping, named after the account and using
+        it as income account; an existing item of that name with that account is adopted instead."""
+        rows = self.filtered(lambda r: r.qbo_account_id and not r.qbo_item_id and r.nexudus_type != "payments")
+        if not rows:
+            raise UserError(
+                self.env._(
+                    "Select mappings that have a QuickBooks account and no item yet (Payments accounts need none)."
+                )
+            )
+        for company in rows.company_id:
+            client = company._qbo_client()
+            for row in rows.filtered(lambda r, c=company: r.company_id == c):
+                row._create_item(client)
+        return True
+
+    def _create_item(self, client):
+        account = self.qbo_account_id
+        name = matching.clean_name(account.name)
+        body = {"Name": name, "Type": "Service", "IncomeAccountRef": {"value": account.qbo_id}}
+        request_id = f"nqc-item-{self.company_id.id}-{account.qbo_id}"
+        try:
+            row = client.call("POST", "item", params={"requestid": request_id}, json=body)["Item"]
+        except RejectedError as exc:
+            if exc.code != "6240":
+                raise UserError(self._item_error(name, exc)) from exc
+            row = next(iter(client.query_all("Item", f"Name = {quote(name)}")), None)
+            income = ((row or {}).get("IncomeAccountRef") or {}).get("value")
+            if income != account.qbo_id:
+                raise UserError(
+                    self.env._(
+                        "A QuickBooks product or service named “%(name)s” already exists with another income "
+                        "account. Pick it, or rename it in QuickBooks, for Nexudus account %(code)s.",
+                        name=name,
+                        code=self.nexudus_code,
+                    )
+                ) from exc
+        except ApiError as exc:
+            raise UserError(self._item_error(name, exc)) from exc
+        item = self.company_id._nexudus_qbo_store_item(row)
+        self.with_context(nexudus_qbo_auto_match=True).write({"qbo_item_id": item.id, "match_reason": False})
+
+    def _item_error(self, name, exc):
+        return self.env._(
+            "QuickBooks refused to create the item “%(name)s” for Nexudus account %(code)s: %(error)s",
+            name=name,
+            code=self.nexudus_code,
+            error=exc,
+        )

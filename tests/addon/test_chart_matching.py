@@ -1,0 +1,104 @@
+from odoo.tests import tagged
+
+from .common import ConnectorCase, connect_qbo
+
+
+@tagged("standard", "post_install", "-at_install")
+class TestChartMatching(ConnectorCase):
+    def setUp(self):
+        super().setUp()
+        with self.enter_registry_test_mode():
+            self.env["res.config.settings"].create({}).action_nexudus_test_connection()
+        connect_qbo(self)
+        self.company = self.env.company
+        self.london = self.env["nexudus.qbo.location"].search([("name", "=", "London Bridge")])
+
+    def _refresh(self):
+        with self.enter_registry_test_mode():
+            self.env["nexudus.qbo.account.map"].action_refresh_lists()
+
+    def _account_map(self, code, location=None):
+        return self.env["nexudus.qbo.account.map"].search(
+            [("location_id", "=", (location or self.london).id), ("nexudus_code", "=", code)]
+        )
+
+    def _tax_map(self, name, location=None):
+        return self.env["nexudus.qbo.tax.map"].search(
+            [("location_id", "=", (location or self.london).id), ("nexudus_name", "=", name)]
+        )
+
+    def test_refresh_lists_both_sides_per_location(self):
+        self._refresh()
+        for location in self.company.nexudus_location_ids:
+            accounts = self.env["nexudus.qbo.financial.account"].search([("location_id", "=", location.id)])
+            expected = [
+                a for a in self.nexudus.data.financialaccounts.values() if a["BusinessId"] == location.nexudus_id
+            ]
+            self.assertEqual(sorted(accounts.mapped("code")), sorted(a["Code"] for a in expected))
+            self.assertEqual(
+                self.env["nexudus.qbo.account.map"].search_count([("location_id", "=", location.id)]), len(expected)
+            )
+            self.assertEqual(
+                len(self.env["nexudus.qbo.tax.map"].search([("location_id", "=", location.id)])),
+                len(self.world.tax_rates),
+            )
+        items = self.env["nexudus.qbo.item"].search([("company_id", "=", self.company.id)])
+        self.assertIn("Services", items.mapped("name"))
+
+    def test_exact_name_and_code_match_near_misses_do_not(self):
+        self._refresh()
+        membership = self._account_map("MEM-001")
+        self.assertEqual(membership.match_state, "matched")
+        self.assertEqual(
+            (membership.qbo_account_id.name, membership.qbo_account_id.acct_num), ("Membership Revenue", "MEM-001")
+        )
+        events = self._account_map("EVT-001")
+        self.assertEqual(events.match_state, "unmatched")
+        self.assertFalse(events.qbo_account_id)
+        self.assertEqual(events.match_reason, "code differs: EVT-001 vs evt-001")
+        products = self._account_map("PRD-001")
+        self.assertEqual(products.match_state, "unmatched")
+        self.assertIn("no QuickBooks account is named “Product Sales”", products.match_reason)
+
+    def test_payments_account_goes_to_a_deposit_account(self):
+        self._refresh()
+        payments = self._account_map("PAY-001")
+        self.assertEqual(payments.match_state, "matched")
+        self.assertEqual(payments.qbo_account_id.account_type, "Bank")
+        self.assertTrue(payments.ready, "a Payments account needs no item")
+
+    def test_exact_name_and_rate_match_same_name_other_rate_does_not(self):
+        self._refresh()
+        vat = self._tax_map("20.0% S")
+        self.assertEqual(vat.match_state, "matched")
+        self.assertEqual(vat.qbo_tax_code_id.name, "20.0% S")
+        zero = self._tax_map("Zero-rated")
+        self.assertEqual(zero.match_state, "unmatched")
+        self.assertEqual(zero.match_reason, "rate differs: 5% vs 0%")
+        self.assertFalse(zero.qbo_tax_code_id)
+
+    def test_a_hand_made_mapping_survives_refresh(self):
+        self._refresh()
+        events = self._account_map("EVT-001")
+        near_miss = self.env["nexudus.qbo.account"].search([("acct_num", "=", "evt-001")])
+        events.qbo_account_id = near_miss
+        zero = self._tax_map("Zero-rated")
+        zero_code = self.env["nexudus.qbo.tax.code"].search([("name", "=", "Zero-rated")])
+        zero.qbo_tax_code_id = zero_code
+        self.assertEqual((events.match_state, events.manual), ("manual", True))
+        self._refresh()
+        self.assertEqual(events.qbo_account_id, near_miss)
+        self.assertEqual(events.match_state, "manual")
+        self.assertEqual(zero.qbo_tax_code_id, zero_code)
+        events.action_reset_to_automatic()
+        self.assertEqual((events.match_state, events.manual, events.qbo_account_id.id), ("unmatched", False, False))
+
+    def test_mappings_are_unique_per_company_and_location(self):
+        self._refresh()
+        membership = self._account_map("MEM-001")
+        with self.assertRaises(Exception), self.cr.savepoint():  # noqa: B017 - the unique index's IntegrityError
+            membership.copy()
+        self.assertEqual(
+            len(self.env["nexudus.qbo.account.map"].search([("nexudus_code", "=", "MEM-001")])),
+            len(self.company.nexudus_location_ids),
+        )
