@@ -1,0 +1,258 @@
+"""A Nexudus invoice or credit note as the QuickBooks Invoice or CreditMemo that stands for it, exactly.
+
+Plain data in, plain data out, Decimal throughout. ``build`` returns the QuickBooks body and the total
+QuickBooks must end with, or raises ``PayloadError`` with every reason it cannot, in words an accountant
+can act on. The body is a plain dict rather than a python-quickbooks object, whose constructor defaults
+(``DueDate=""``, ``ExchangeRate=1``, ``ServiceDate=""`` …) would be sent with it (research QBO §4.4).
+
+Amounts. Each Nexudus line becomes one QuickBooks line whose ``Amount`` is the line's net amount after
+discount (``SubTotal − DiscountAmount``); QuickBooks adds the tax. Nexudus rounds tax per line, QuickBooks
+per rate over the whole invoice, so the two can differ by a cent: the body carries the Nexudus tax per
+QuickBooks tax rate in ``TxnTaxDetail`` (an override QuickBooks may or may not honour; the caller checks
+QuickBooks' total afterwards and refuses any difference). Credit notes are negative in Nexudus and
+positive in QuickBooks.
+"""
+
+import base64
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .matching import percent, rate
+from .transferability import invoice_label
+
+CENT = Decimal("0.01")
+UNIT_PRICE_PLACES = Decimal("0.00001")
+DOC_NUMBER_LIMIT = 21
+DESCRIPTION_LIMIT = 4000
+NOTE_LIMIT = 4000
+
+
+class PayloadError(Exception):
+    """The invoice cannot be expressed in QuickBooks; ``problems`` lists why, one sentence each."""
+
+    def __init__(self, problems):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class TaxTarget:
+    """Where lines of one Nexudus tax rate go: the QuickBooks tax code (US: the tax group applied to the
+    invoice when ``us_taxable``) and, non-US, the QuickBooks sales tax rates that code applies."""
+
+    code_id: str
+    rate_ids: list = field(default_factory=list)  # the QuickBooks TaxRate ids the code applies on sales
+    us_taxable: bool = False
+
+
+@dataclass
+class Target:
+    """What the QuickBooks side looks like for one invoice (the addon fills it from its records)."""
+
+    customer_id: str
+    us: bool = False
+    custom_txn_numbers: bool = True
+    use_invoice_period: bool = False
+    multicurrency: bool = False
+    prices_include_tax: bool = False
+    time_zone: str = "UTC"
+    items: dict = field(default_factory=dict)  # Nexudus account code -> QuickBooks item id
+    taxes: dict = field(default_factory=dict)  # (tax name, rate as Decimal) -> TaxTarget
+    default_tax: TaxTarget | None = None  # for lines without a Nexudus tax rate
+
+
+@dataclass
+class Payload:
+    entity: str  # "Invoice" or "CreditMemo"
+    body: dict
+    total: Decimal  # what QuickBooks' TotalAmt must be
+    doc_number: str  # the number sent (shortened when needed), or "" when QuickBooks numbers it
+    marker: str  # a text in PrivateNote that finds this document again in QuickBooks
+
+
+def money(value):
+    """A money value from the Nexudus JSON (number or string) as an exact Decimal in cents."""
+    return Decimal(str(value if value is not None else 0)).quantize(CENT, ROUND_HALF_UP)
+
+
+def marker(invoice):
+    return f"[nexudus-invoice {invoice['Id']}]"
+
+
+def short_doc_number(number):
+    """``number`` within QuickBooks' 21 characters: as is when it fits, else a deterministic
+    12-character head, "~" and 8 characters of its hash (the full number stays in the memo)."""
+    if len(number) <= DOC_NUMBER_LIMIT:
+        return number
+    digest = base64.b32encode(hashlib.sha1(number.encode("utf-8")).digest()).decode("ascii")[:8]
+    return f"{number[:12]}~{digest}"
+
+
+def local_date(invoice, field_name, time_zone):
+    """The calendar date of a Nexudus datetime in the location's time zone: the ``…Local`` twin when
+    Nexudus gives it, else the UTC value converted."""
+    local = invoice.get(f"{field_name}Local")
+    if local:
+        return str(local)[:10]
+    value = invoice.get(field_name)
+    if not value:
+        return None
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    try:
+        zone = ZoneInfo(time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = timezone.utc
+    return moment.astimezone(zone).date().isoformat()
+
+
+def build(invoice, lines, target):
+    """The QuickBooks ``Payload`` for a Nexudus ``invoice`` dict and its ``lines``; raises PayloadError."""
+    credit = bool(invoice.get("CreditNote"))
+    sign = Decimal(-1) if credit else Decimal(1)
+    label = invoice_label(invoice)
+    problems = []
+    qbo_lines, tax_by_code = [], {}
+    net_total = tax_total = Decimal(0)
+    ordered = sorted(lines, key=lambda line: (line.get("Position") or 0, line.get("Id") or 0))
+    for number, line in enumerate(ordered, start=1):
+        net = sign * (money(line.get("SubTotal")) - money(line.get("DiscountAmount")))
+        tax = sign * money(line.get("TaxAmount"))
+        where = f"Invoice {label}, line {line.get('Position') or number}"
+        built, tax_target = _line(line, net, tax, where, target, problems)
+        if built is None:
+            continue
+        qbo_lines.append(built)
+        net_total += net
+        tax_total += tax
+        key = tax_target.code_id
+        tax_by_code.setdefault(key, [tax_target, Decimal(0)])[1] += tax
+    expected = sign * money(invoice.get("TotalAmount"))
+    if not problems and net_total + tax_total != expected:
+        problems.append(
+            f"Invoice {label}: its lines add up to {net_total + tax_total} ({net_total} net + {tax_total} tax) "
+            f"but its total in Nexudus is {expected}, a difference of {expected - net_total - tax_total}. "
+            "Fix: correct the invoice in Nexudus, then Refresh from Nexudus."
+        )
+    if not qbo_lines and not problems:
+        problems.append(f"Invoice {label} has no lines in Nexudus: there is nothing to transfer.")
+    tax_detail = _tax_detail(label, target, tax_by_code, tax_total, problems)
+    if problems:
+        raise PayloadError(problems)
+    body = _header(invoice, target, credit, label)
+    body["Line"] = qbo_lines
+    if tax_detail:
+        body["TxnTaxDetail"] = tax_detail
+    return Payload(
+        entity="CreditMemo" if credit else "Invoice",
+        body=body,
+        total=net_total + tax_total,
+        doc_number=body.get("DocNumber", ""),
+        marker=marker(invoice),
+    )
+
+
+def _line(line, net, tax, where, target, problems):
+    code = line.get("FinancialAccountCode") or ""
+    item_id = target.items.get(code)
+    if not item_id:
+        problems.append(
+            f"{where}: Nexudus account {code or '(none)'} “{line.get('FinancialAccountName') or ''}” has no "
+            "QuickBooks item. Fix: map it in Nexudus–QuickBooks › Account mappings."
+        )
+        return None, None
+    tax_target = _tax_target(line, target)
+    if tax_target is None:
+        name = (line.get("TaxCategoryName") or "").strip() or "no tax rate"
+        problems.append(
+            f"{where}: Nexudus tax rate “{name}” {percent(line.get('TaxRate'))} has no QuickBooks tax code. "
+            "Fix: map it in Nexudus–QuickBooks › Tax mappings (or choose the Default tax code in Settings)."
+        )
+        return None, None
+    quantity = Decimal(str(line.get("Quantity") or 0))
+    description = (line.get("DisplayAs") or line.get("Description") or "").strip()
+    discount = money(line.get("DiscountAmount"))
+    if discount:
+        description = f"{description} (discount {line.get('DiscountCode') or ''} {discount} included)".strip()
+    detail = {"ItemRef": {"value": item_id}}
+    unit_price = (net / quantity).quantize(UNIT_PRICE_PLACES, ROUND_HALF_UP) if quantity > 0 else None
+    if unit_price is not None and (unit_price * quantity).quantize(CENT, ROUND_HALF_UP) == net:
+        detail |= {"Qty": quantity, "UnitPrice": unit_price}
+    elif quantity > 0:
+        description = f"{description} ({quantity} ×)".strip()
+    if target.us:
+        detail["TaxCodeRef"] = {"value": "TAX" if tax_target.us_taxable else "NON"}
+    else:
+        detail["TaxCodeRef"] = {"value": tax_target.code_id}
+        if target.prices_include_tax:
+            detail["TaxInclusiveAmt"] = net + tax
+    built = {"DetailType": "SalesItemLineDetail", "Amount": net, "SalesItemLineDetail": detail}
+    if description:
+        built["Description"] = description[:DESCRIPTION_LIMIT]
+    return built, tax_target
+
+
+def _tax_target(line, target):
+    name = (line.get("TaxCategoryName") or "").strip()
+    value = rate(line.get("TaxRate"))
+    found = target.taxes.get((name, value))
+    if found is None and not value and name.lower() in ("", "[no tax]"):
+        return target.default_tax
+    return found
+
+
+def _tax_detail(label, target, tax_by_code, tax_total, problems):
+    """The Nexudus tax as QuickBooks ``TxnTaxDetail``: per tax rate (non-US), or one total (US)."""
+    if target.us:
+        groups = {tax_target.code_id for tax_target, _amount in tax_by_code.values() if tax_target.us_taxable}
+        if len(groups) > 1:
+            problems.append(
+                f"Invoice {label} has lines taxed under {len(groups)} different US tax groups; QuickBooks applies "
+                "one sales tax per invoice. Fix: split the invoice in Nexudus, or map its rates to one tax group."
+            )
+        if not groups:
+            return None
+        return {"TxnTaxCodeRef": {"value": groups.pop()}, "TotalTax": tax_total}
+    by_rate = {}
+    for tax_target, amount in tax_by_code.values():
+        if not amount and not tax_target.rate_ids:
+            continue  # an exempt code without rates: nothing to state
+        if len(tax_target.rate_ids) != 1:
+            return None  # a combined code: QuickBooks splits it itself; its total is checked afterwards
+        rate_id = tax_target.rate_ids[0]
+        by_rate[rate_id] = by_rate.get(rate_id, Decimal(0)) + amount
+    tax_lines = [
+        {
+            "Amount": amount,
+            "DetailType": "TaxLineDetail",
+            "TaxLineDetail": {"TaxRateRef": {"value": rate_id}, "PercentBased": True},
+        }
+        for rate_id, amount in by_rate.items()
+    ]
+    return {"TotalTax": tax_total, "TaxLine": tax_lines}
+
+
+def _header(invoice, target, credit, label):
+    number = invoice.get("InvoiceNumber") or ""
+    kind = "credit note" if credit else "invoice"
+    body = {"CustomerRef": {"value": target.customer_id}}
+    if target.custom_txn_numbers and number:
+        body["DocNumber"] = short_doc_number(number)
+    date_field = "InvoiceFromDate" if target.use_invoice_period and invoice.get("InvoiceFromDate") else "CreatedOn"
+    txn_date = local_date(invoice, date_field, target.time_zone)
+    if txn_date:
+        body["TxnDate"] = txn_date
+    due = local_date(invoice, "DueDate", target.time_zone)
+    if due and not credit:
+        body["DueDate"] = due
+    note = f"Nexudus {kind} {number or label} ({invoice.get('BusinessName') or ''}) {marker(invoice)}"
+    body["PrivateNote"] = note[:NOTE_LIMIT]
+    if not target.us:
+        body["GlobalTaxCalculation"] = "TaxInclusive" if target.prices_include_tax else "TaxExcluded"
+    if target.multicurrency and invoice.get("CurrencyCode"):
+        body["CurrencyRef"] = {"value": invoice["CurrencyCode"]}
+    return body
