@@ -1,7 +1,8 @@
 """The QBO ``Fault`` errors a write can end in, as exceptions the write handler renders with ``QboSimulator.fault``.
 
-Codes, messages and the 610/5010/6240 details are QBO's (research §3.9, §5.7); the other details are the
-simulator's own wording, naming the field at fault.
+Codes, messages and the 610/5010/6140/6240 details are QBO's (research §3.9, §5.7); the other details are the
+simulator's own wording, naming the field at fault. A malformed date is a 2020 fault ("Invalid date") and a
+value that is not a number a 2310 one: QBO's codes for those are not in the research.
 """
 
 OBJECT_NOT_FOUND = (
@@ -66,3 +67,28 @@ def not_found():
 
 def stale_object():
     return WriteRejected("5010", "Stale Object Error", STALE_OBJECT)
+
+
+def duplicate_doc_number(doc_number, entity, txn_id):
+    return WriteRejected(
+        "6140",
+        "Duplicate Document Number Error",
+        "Duplicate Document Number Error : You must specify a different number. This number has already been used. "
+        f"DocNumber={doc_number} is assigned to TxnType={entity} with TxnId={txn_id}",
+    )
+
+
+def cannot_link(detail):
+    return WriteRejected("620", "TxnID cannot be linked", detail)
+
+
+def invalid_date(field, value):
+    return WriteRejected("2020", "Invalid date", f"Invalid date : {field} {value!r} is not a date in YYYY-MM-DD form")
+
+
+def invalid_number(field, value):
+    return invalid_body(f"{field} {value!r} is not a number.")
+
+
+def unsupported_operation(operation, entity):
+    return WriteRejected("500", "Unsupported Operation", f"Operation {operation} is not supported for {entity}.")

@@ -68,17 +68,42 @@ def ref_id(ref):
     return None if blank(value) else str(value)
 
 
+def active_row(company, entity, ref):
+    """The existing, active ``entity`` row ``ref`` points at (else fault 610)."""
+    row = company.table(entity).get(ref_id(ref))
+    if row is None or row.get("Active") is False:
+        raise faults.not_found()
+    return row
+
+
 def resolve_refs(fields, refs, company):
     """Point every given reference at an existing, active row and fill in its ``name`` (else fault 610)."""
     for field, entity in refs.items():
         if field in fields:
-            row = company.table(entity).get(ref_id(fields[field]))
-            if row is None or row.get("Active") is False:
-                raise faults.not_found()
+            row = active_row(company, entity, fields[field])
             fields[field] = {"value": row["Id"], "name": row["Name"]}
 
 
-class CustomerRules:
+class Rules:
+    """One entity's rule set; ``operations`` lists what it takes besides create and update ("void", "delete")."""
+
+    entity = ""
+    owned = frozenset()
+    transient = frozenset()  # fields read from the request only: a sparse update does not carry the stored ones
+    initial = {}
+    operations = frozenset()
+
+    def complete(self, fields, stored, sim):
+        raise NotImplementedError
+
+    def check_delete(self, row, sim):
+        """Raise a ``WriteRejected`` when ``row`` may not be deleted."""
+
+    def committed(self, sim, before, after):
+        """Bring other rows in line once ``before`` (None: created) became ``after`` (None: deleted)."""
+
+
+class CustomerRules(Rules):
     entity = "Customer"
     owned = frozenset({"FullyQualifiedName", "Balance", "BalanceWithJobs", "IsProject"})
     initial = {"IsProject": False, "Balance": Decimal("0"), "BalanceWithJobs": Decimal("0")}
@@ -121,10 +146,9 @@ class CustomerRules:
         return company.currency_ref(code)
 
 
-class ItemRules:
+class ItemRules(Rules):
     entity = "Item"
     owned = frozenset({"FullyQualifiedName"})
-    initial = {}
 
     def complete(self, fields, stored, sim):
         for field in ("Name", "Type"):

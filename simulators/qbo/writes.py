@@ -8,6 +8,12 @@ The machinery is entity-neutral; what each entity checks and fills in lives in :
 * ``?requestid=`` (§3.6): the first response (fault or not) is kept per realm and every later request with
   that id gets it back untouched, whatever its body (QBO leaves that case undocumented). Ids are kept for
   the simulator's life. An id over 50 characters is a 2050 fault.
+* ``?operation=void`` and ``?operation=delete`` (``?operation=update&include=void`` voids too, as for a
+  Payment, research §2.6) take ``{"Id", "SyncToken"}`` for the entities whose rules list them, else fault
+  500 "Unsupported Operation". A void keeps the row (amounts zeroed by the rules) and bumps ``SyncToken``;
+  the row is then in ``voided`` and any later update or void of it is a 6000 fault (the simulator's choice).
+  A delete removes the row from reads and queries, notes it in ``deleted`` and answers QBO's
+  ``{"status": "Deleted", "domain": "QBO", "Id": ...}`` (the shape is from QBO's API reference, not the research).
 * Fault injection: :meth:`WritesMixin.fail_next_write` answers the next writes with a ``SystemFault`` before
   doing anything (nothing is kept for their request id, so a retry runs the write);
   :meth:`WritesMixin.drop_response_after_commit` commits the next successful writes, keeps their request-id
@@ -24,6 +30,7 @@ from simulators.qbo import faults
 from simulators.qbo.data import qbo_timestamp
 from simulators.qbo.query import PACIFIC
 from simulators.qbo.rules import CustomerRules, ItemRules
+from simulators.qbo.sales import CreditMemoRules, InvoiceRules, PaymentRules
 
 MAX_REQUEST_ID = 50
 SYSTEM_FIELDS = frozenset({"Id", "SyncToken", "MetaData", "domain", "sparse"})
@@ -48,7 +55,10 @@ class WritesMixin:
     """Write routes, ``requestid`` replay and fault injection; the simulator provides ``company``, ``api``..."""
 
     def init_writes(self):
-        self.writes = []  # (entity, "create" | "update", Id) of every committed write, in order
+        self.writes = []  # (entity, "create" | "update" | "void" | "delete", Id) of every committed write, in order
+        self.deleted = []  # (entity, Id, moment) of every deleted row, for change data capture
+        self.voided = set()  # (entity, Id) of every voided row
+        self.honour_tax_override = True  # whether a request's TxnTaxDetail amounts replace computed tax (§2.4)
         self.replays = []  # request id of every answer replayed from the request-id store
         self.request_ids = {}  # (realm, requestid) -> (status, body) of the first answer
         self.inactive_names_collide = True  # an inactive row still holds its name (research §6.5)
@@ -66,7 +76,7 @@ class WritesMixin:
             self._drops += count
 
     def write_routes(self, company_path):
-        for rules in (CustomerRules(), ItemRules()):
+        for rules in (CustomerRules(), ItemRules(), InvoiceRules(), CreditMemoRules(), PaymentRules()):
             self.route("POST", f"{company_path}/{rules.entity.lower()}", self.api(self.writer(rules)))
 
     def writer(self, rules):
@@ -86,7 +96,7 @@ class WritesMixin:
                 status, body = self.request_ids[key]
                 return Response(status, copy.deepcopy(body))
             try:
-                row, operation = self.save(rules, parse_body(request.body))
+                row, operation = self.perform(rules, request)
             except faults.WriteRejected as exc:
                 response = self.rejected(exc)
             else:
@@ -104,35 +114,97 @@ class WritesMixin:
     def rejected(self, exc):
         return self.fault(exc.code, exc.message, exc.detail)
 
+    def moment(self):
+        return datetime.fromtimestamp(self.now(), PACIFIC)
+
+    def perform(self, rules, request):
+        """Run the write ``request`` asks for; returns (row, operation) or raises ``WriteRejected``."""
+        operation = requested_operation(request.params)
+        if operation != "save" and operation not in rules.operations:
+            raise faults.unsupported_operation(operation, rules.entity)
+        body = parse_body(request.body)
+        if operation == "void":
+            return self.void(rules, body), operation
+        if operation == "delete":
+            return self.delete(rules, body), operation
+        return self.save(rules, body)
+
     def save(self, rules, body):
         """Create or update one row from ``body``; returns (row, operation) or raises ``WriteRejected``."""
         store = self.company.table(rules.entity)
-        moment = datetime.fromtimestamp(self.now(), PACIFIC)
         given = {key: value for key, value in body.items() if key not in SYSTEM_FIELDS | rules.owned}
         if blank_id(body.get("Id")):
             fields = rules.complete(without_nulls(given), None, self)
-            return store.add(copy.deepcopy(rules.initial) | fields, moment), "create"
-        stored = store.get(body["Id"])
+            row = store.add(copy.deepcopy(rules.initial) | fields, self.moment())
+            rules.committed(self, None, row)
+            return row, "create"
+        stored = self.current(rules, body)
+        if body.get("sparse") in (True, "true"):
+            carried = SYSTEM_FIELDS | rules.owned | rules.transient
+            kept = {key: value for key, value in stored.items() if key not in carried}
+            given = copy.deepcopy(kept) | given
+        fields = rules.complete(without_nulls(given), stored, self)
+        owned = {key: copy.deepcopy(value) for key, value in stored.items() if key in rules.owned}
+        row = self.replace(rules, stored, owned | fields)
+        rules.committed(self, stored, row)
+        return row, "update"
+
+    def void(self, rules, body):
+        """Void the row ``body`` names; the rules zero its amounts."""
+        stored = self.current(rules, body)
+        row = self.replace(rules, stored, rules.void(copy.deepcopy(stored), self))
+        self.voided.add((rules.entity, row["Id"]))
+        rules.committed(self, stored, row)
+        return row
+
+    def delete(self, rules, body):
+        """Delete the row ``body`` names; returns QBO's answer for a deleted row."""
+        stored = self.current(rules, body, changing=False)
+        rules.check_delete(stored, self)
+        key = (rules.entity, stored["Id"])
+        del self.company.table(rules.entity).rows[stored["Id"]]
+        self.voided.discard(key)
+        self.deleted.append((*key, self.moment()))
+        rules.committed(self, stored, None)
+        return {"status": "Deleted", "domain": "QBO", "Id": stored["Id"]}
+
+    def current(self, rules, body, changing=True):
+        """The stored row ``body`` names by ``Id``, checked against its ``SyncToken`` (2020, 610, 5010, 6000)."""
+        if blank_id(body.get("Id")):
+            raise faults.required("Id")
+        stored = self.company.table(rules.entity).get(body["Id"])
         if stored is None:
             raise faults.not_found()
         if blank_id(body.get("SyncToken")):
             raise faults.required("SyncToken")
         if str(body["SyncToken"]) != stored["SyncToken"]:
             raise faults.stale_object()
-        if body.get("sparse") in (True, "true"):
-            kept = {key: value for key, value in stored.items() if key not in SYSTEM_FIELDS | rules.owned}
-            given = copy.deepcopy(kept) | given
-        fields = rules.complete(without_nulls(given), stored, self)
+        if changing and (rules.entity, stored["Id"]) in self.voided:
+            raise faults.business_rule(
+                f"{rules.entity} {stored['Id']} is voided: a voided transaction cannot be changed."
+            )
+        return stored
+
+    def replace(self, rules, stored, fields):
+        """Store ``fields`` as the next version of ``stored`` (``SyncToken`` and ``LastUpdatedTime`` move on)."""
         row = {
             "Id": stored["Id"],
             "SyncToken": str(int(stored["SyncToken"]) + 1),
             "domain": stored.get("domain", "QBO"),
             "sparse": False,
-            "MetaData": {**stored["MetaData"], "LastUpdatedTime": qbo_timestamp(moment)},
+            "MetaData": {**stored["MetaData"], "LastUpdatedTime": qbo_timestamp(self.moment())},
         }
-        row |= {key: copy.deepcopy(value) for key, value in stored.items() if key in rules.owned} | fields
-        store.rows[stored["Id"]] = row
-        return row, "update"
+        row |= {key: value for key, value in fields.items() if key not in SYSTEM_FIELDS}
+        self.company.table(rules.entity).rows[stored["Id"]] = row
+        return row
+
+
+def requested_operation(params):
+    """The write ``?operation=`` (and ``?include=``) ask for: "save" (create or update), "void", "delete"..."""
+    operation = params.get("operation") or "update"
+    if operation == "update" and params.get("include") == "void":
+        return "void"
+    return "save" if operation in ("create", "update") else operation
 
 
 def blank_id(value):
