@@ -1,6 +1,6 @@
 {
     "name": "Nexudus – QuickBooks Online Connector",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "summary": "Transfer Nexudus invoices and payments to QuickBooks Online, exactly once, from Odoo",
     "category": "Accounting/Accounting",
     "author": "nexudus_qbo_connector developers",
@@ -15,6 +15,9 @@
         "wizard/nexudus_qbo_preflight_views.xml",
         "views/nexudus_qbo_list_views.xml",
         "views/nexudus_qbo_mapping_views.xml",
+        "views/nexudus_qbo_invoice_views.xml",
+        "data/nexudus_qbo_invoice_actions.xml",
+        "data/ir_cron.xml",
         "views/nexudus_qbo_token_views.xml",
         "views/qbo_oauth_templates.xml",
         "views/nexudus_qbo_menus.xml",

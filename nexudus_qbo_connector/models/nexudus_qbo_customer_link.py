@@ -40,6 +40,25 @@ class NexudusQboCustomerLink(models.Model):
         "This Nexudus customer is already linked.",
     )
 
+    def _resolve_for_invoice(self, company, context, invoice):
+        """The link for the customer of a Nexudus ``invoice`` dict, reading the customer from Nexudus only
+        when no link exists yet. A foreign-currency customer is created in the invoice's currency."""
+        link = self.search(
+            [("company_id", "=", company.id), ("nexudus_coworker_id", "=", invoice.get("CoworkerId"))], limit=1
+        )
+        if link:
+            return link
+        try:
+            coworker = context.nexudus().get("coworkers", invoice["CoworkerId"])
+        except ApiError as exc:
+            raise UserError(
+                self.env._("Reading Nexudus customer %(id)s failed: %(error)s", id=invoice.get("CoworkerId"), error=exc)
+            ) from exc
+        currency = invoice.get("CurrencyCode")
+        if not context.multicurrency or currency == context.home_currency:
+            currency = None
+        return self._resolve(company, context.client, coworker, currency)
+
     def _resolve(self, company, client, coworker, currency=None):
         """The link for the Nexudus ``coworker`` dict, adopting or creating the QuickBooks customer."""
         link = self.search([("company_id", "=", company.id), ("nexudus_coworker_id", "=", coworker["Id"])], limit=1)

@@ -17,6 +17,9 @@ class NexudusQboTaxCode(models.Model):
     rate = fields.Float("Sales rate (%)", digits=(7, 4), help="The sum of the code's sales tax rates.")
     taxable = fields.Boolean()
     tax_group = fields.Boolean(help="A US tax group; TAX and NON are the US pseudo codes.")
+    sales_rate_qbo_ids = fields.Char(
+        "QuickBooks sales rate IDs", help="Comma-separated ids of the QuickBooks tax rates this code applies on sales."
+    )
     active = fields.Boolean(default=True)
 
     _company_qbo_uniq = models.UniqueIndex("(company_id, qbo_id)", "This QuickBooks tax code is already listed.")
@@ -36,5 +39,9 @@ class NexudusQboTaxCode(models.Model):
             "rate": float(rate),
             "taxable": bool(row.get("Taxable", bool(details))),
             "tax_group": bool(row.get("TaxGroup")),
+            "sales_rate_qbo_ids": ",".join(str(d["TaxRateRef"]["value"]) for d in details if d.get("TaxRateRef")),
             "active": row.get("Active", True),
         }
+
+    def _sales_rate_ids(self):
+        return [rate_id for rate_id in (self.sales_rate_qbo_ids or "").split(",") if rate_id]

@@ -82,6 +82,20 @@ class ResCompany(models.Model):
         "The run interval must be at least one hour.",
     )
 
+    def write(self, vals):
+        result = super().write(vals)
+        if "nexudus_qbo_interval_hours" in vals:
+            self._nexudus_qbo_sync_cron_interval()
+        return result
+
+    def _nexudus_qbo_sync_cron_interval(self):
+        """The scheduled action runs as often as the most demanding company asks."""
+        cron = self.env.ref("nexudus_qbo_connector.ir_cron_nexudus_qbo_sync", raise_if_not_found=False)
+        served = self.sudo().search([("nexudus_location_ids", "!=", False)])
+        hours = min(served.mapped("nexudus_qbo_interval_hours") or [6])
+        if cron and (cron.interval_number, cron.interval_type) != (hours, "hours"):
+            cron.sudo().write({"interval_number": hours, "interval_type": "hours"})
+
     def _compute_qbo_state(self):
         tokens = self.env["nexudus.qbo.token"].sudo().search([("company_id", "in", self.ids), ("service", "=", "qbo")])
         by_company = {token.company_id.id: token for token in tokens}

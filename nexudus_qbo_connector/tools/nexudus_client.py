@@ -128,6 +128,11 @@ class NexudusClient(ApiClient):
                 return
             page += 1
 
+    def page(self, entity, filters=None, *, order_by="Id", size=MAX_PAGE_SIZE, page=1):
+        """One page of ``entity`` records, for callers that page by a moving key (see ``list``)."""
+        params = {**(filters or {}), "page": page, "size": size, "orderBy": order_by}
+        return self._api("GET", f"/api/{ENTITIES[entity]}", params=params).json().get("Records") or []
+
     def _api(self, method, path, **kw):
         self.ensure_token()
         try:

@@ -58,6 +58,22 @@ class ConnectorCase(SimulatedServicesMixin, TransactionCase):
     """A TransactionCase with both simulators and the company configured."""
 
 
+class FreshServicesCase(TransactionCase):
+    """Like ConnectorCase, but with simulators of its own for each test: for tests that write to them."""
+
+    test_module = ADDON
+    world_sizes = SimulatedServicesMixin.world_sizes
+
+    def setUp(self):
+        super().setUp()
+        self.world = build_world(**self.world_sizes)
+        self.nexudus = NexudusSimulator(self.world).start()
+        self.addCleanup(self.nexudus.stop)
+        self.qbo = QboSimulator(self.world).start()
+        self.addCleanup(self.qbo.stop)
+        point_company_at(self.env, self.nexudus, self.qbo)
+
+
 def connect_qbo(case, company=None):
     """Connect ``company`` to the QuickBooks simulator as the callback would, without a browser."""
     company = company or case.env.company

@@ -1,0 +1,168 @@
+import json
+from decimal import Decimal
+
+from odoo import api, fields, models
+
+NEXUDUS_STATUSES = [
+    ("draft", "Draft"),
+    ("issued", "Issued"),
+    ("partly_paid", "Partly paid"),
+    ("paid", "Paid"),
+    ("void", "Void"),
+    ("credit_note", "Credit note"),
+]
+TRANSFER_STATES = [
+    ("to_send", "To send"),
+    ("sending", "Sending"),
+    ("sent", "Sent"),
+    ("failed", "Failed"),
+    ("skipped", "Skipped"),
+    ("to_void", "To void"),
+    ("voided", "Voided in QuickBooks"),
+]
+
+
+class NexudusQboInvoice(models.Model):
+    """A Nexudus invoice or credit note mirrored in Odoo, and its transfer to QuickBooks.
+
+    The row is the queue and the log: ``transfer_state`` says where the invoice stands, the chatter says
+    what happened. The Nexudus record itself is kept as JSON (``nexudus_json``, ``nexudus_lines_json``)
+    and every amount the transfer uses is read from there as Decimal; the monetary fields are for display
+    and search.
+    """
+
+    _name = "nexudus.qbo.invoice"
+    _description = "Nexudus invoice"
+    _inherit = ["mail.thread"]
+    _order = "issue_date desc, id desc"
+    _rec_name = "number"
+    _check_company_auto = True
+
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    location_id = fields.Many2one("nexudus.qbo.location", required=True, index=True, readonly=True, check_company=True)
+    nexudus_id = fields.Integer("Nexudus ID", required=True, readonly=True)
+    nexudus_unique_id = fields.Char("Nexudus unique ID", readonly=True, index=True)
+    number = fields.Char("Invoice number", readonly=True, help="The full Nexudus number.")
+    is_credit_note = fields.Boolean("Credit note", readonly=True)
+    original_invoice_id = fields.Many2one(
+        "nexudus.qbo.invoice", string="Credited invoice", readonly=True, index="btree_not_null", check_company=True
+    )
+    nexudus_status = fields.Selection(NEXUDUS_STATUSES, string="Status in Nexudus", readonly=True)
+    customer_name = fields.Char("Customer", readonly=True)
+    nexudus_coworker_id = fields.Integer("Nexudus customer ID", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    currency_code = fields.Char("Currency code", readonly=True)
+    amount_total = fields.Monetary("Total", readonly=True)
+    amount_tax = fields.Monetary("Tax", readonly=True)
+    amount_paid = fields.Monetary("Paid", readonly=True)
+    issue_date = fields.Date(readonly=True)
+    due_date = fields.Date(readonly=True)
+    period_start = fields.Date("Period from", readonly=True)
+    period_end = fields.Date("Period to", readonly=True)
+    nexudus_updated_on = fields.Char("Updated in Nexudus", readonly=True, help="Nexudus's UpdatedOn, as sent.")
+    transferred_by_nexudus = fields.Boolean(
+        "Transferred by Nexudus's own integration", readonly=True, help="Nexudus's QuickbooksInvoiceTransfered flag."
+    )
+    nexudus_json = fields.Text(readonly=True, groups="base.group_no_one")
+    nexudus_lines_json = fields.Text(readonly=True, groups="base.group_no_one")
+    line_ids = fields.One2many("nexudus.qbo.invoice.line", "invoice_id", readonly=True)
+
+    transfer_state = fields.Selection(
+        TRANSFER_STATES, default="to_send", required=True, readonly=True, index=True, tracking=True
+    )
+    transfer_reason = fields.Text("Why", readonly=True, help="Why the invoice was skipped or failed, and the fix.")
+    attempts = fields.Integer(readonly=True)
+    request_revision = fields.Integer(
+        readonly=True, help="Bumped after QuickBooks refused a request, so the next attempt is a new request."
+    )
+    request_id = fields.Char("Request ID", readonly=True, copy=False)
+    qbo_id = fields.Char("QuickBooks ID", readonly=True, copy=False)
+    qbo_doc_number = fields.Char("QuickBooks number", readonly=True, copy=False)
+    qbo_total = fields.Monetary("QuickBooks total", readonly=True, copy=False)
+    qbo_credit_applied = fields.Boolean("Credit applied in QuickBooks", readonly=True, copy=False)
+    last_transfer_at = fields.Datetime("Last transfer", readonly=True, copy=False)
+
+    _company_nexudus_uniq = models.UniqueIndex(
+        "(company_id, nexudus_id)", "This Nexudus invoice is already mirrored for this company."
+    )
+    _company_qbo_uniq = models.UniqueIndex(
+        "(company_id, is_credit_note, qbo_id) WHERE qbo_id IS NOT NULL",
+        "Two Nexudus invoices cannot stand for the same QuickBooks document.",
+    )
+
+    @api.depends("number", "nexudus_id", "is_credit_note")
+    def _compute_display_name(self):
+        for invoice in self:
+            kind = self.env._("Credit note") if invoice.is_credit_note else self.env._("Invoice")
+            invoice.display_name = f"{kind} {invoice.number or invoice.nexudus_id}"
+
+    # -- the Nexudus record ------------------------------------------------------------------------
+    def _nexudus_record(self):
+        """The Nexudus invoice dict, numbers as Decimal."""
+        return json.loads(self.sudo().nexudus_json or "{}", parse_float=Decimal)
+
+    def _nexudus_lines(self):
+        return json.loads(self.sudo().nexudus_lines_json or "[]", parse_float=Decimal)
+
+    # -- what people do ----------------------------------------------------------------------------
+    def action_send_to_qbo(self):
+        """Send the selected invoices now, whatever the automatic-send option says."""
+        counts = self._run_in_own_transaction("_send_now", self.ids)
+        return self._notify_result(counts, self.env._("Send to QuickBooks"))
+
+    def action_retry(self):
+        """Try failed invoices again as a new request (after fixing what their reason says)."""
+        counts = self._run_in_own_transaction("_send_now", self.filtered(lambda r: r.transfer_state == "failed").ids)
+        return self._notify_result(counts, self.env._("Retry"))
+
+    def action_refresh_from_nexudus(self):
+        """Read the selected invoices again from Nexudus, lines included."""
+        counts = self._run_in_own_transaction("_refresh_now", self.ids)
+        return self._notify_result(counts, self.env._("Refresh from Nexudus"))
+
+    @api.model
+    def action_import_from_nexudus(self):
+        """Read now what changed in Nexudus for the current company's locations."""
+        with self.env.registry.cursor() as cr:
+            env = self.env(cr=cr, su=True)
+            touched = env["nexudus.qbo.invoice"]._import_company(env.company)
+            counts = {}
+            for row in touched:
+                counts[row.transfer_state] = counts.get(row.transfer_state, 0) + 1
+        return self._notify_result(counts, self.env._("Import from Nexudus"))
+
+    def _run_in_own_transaction(self, method, ids):
+        """Run ``method`` on ``ids`` in a transaction of its own, which commits each step as it goes: a
+        transfer's state must be committed before and after each QuickBooks call, whatever happens to
+        the transaction of the click that started it."""
+        self.browse(ids).check_access("write")
+        with self.env.registry.cursor() as cr:
+            rows = self.with_env(self.env(cr=cr, su=True)).browse(ids)
+            getattr(rows, method)()
+            counts = {}
+            for row in rows:
+                counts[row.transfer_state] = counts.get(row.transfer_state, 0) + 1
+        self.invalidate_recordset()
+        return counts
+
+    def _notify_result(self, counts, title):
+        labels = dict(self._fields["transfer_state"]._description_selection(self.env))
+        parts = [f"{count} {labels[state].lower()}" for state, count in sorted(counts.items())]
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": ", ".join(parts) or self.env._("Nothing to do."),
+                "type": "warning" if counts.get("failed") else "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    # -- the scheduled action ------------------------------------------------------------------------
+    @api.model
+    def _cron_sync(self):
+        """Every served company: import from Nexudus, then send when automatic sending is on."""
+        companies = self.env["res.company"].search([("nexudus_location_ids", "!=", False)])
+        for company in companies.filtered(lambda c: c.qbo_state == "connected"):
+            self.with_company(company)._sync_company(company)

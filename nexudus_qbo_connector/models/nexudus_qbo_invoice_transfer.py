@@ -1,0 +1,374 @@
+import logging
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..tools import invoice_payload
+from ..tools.errors import ApiError, ThrottledError, TransientError
+from ..tools.matching import rate
+from ..tools.qbo_client import quote
+
+_logger = logging.getLogger(__name__)
+
+LOCK_NAMESPACE = 0x4E51  # pg advisory lock class for "one worker transfers this invoice"
+REQUEST_NAMESPACE = uuid.UUID("0b7c4c7e-4b0e-4a53-9d0b-6e6578756475")
+SEND_CHUNK = 50  # invoices between two progress reports of the scheduled action
+SENDABLE = ("to_send", "failed", "skipped", "sending", "to_void")
+
+
+class NexudusQboInvoice(models.Model):
+    """Sending mirrored invoices to QuickBooks, exactly once.
+
+    Exactly-once protocol (one invoice at a time, one bad invoice never stops the others):
+    1. take a session advisory lock on the invoice (a second worker skips it), read its row afresh;
+    2. a row found in ``sending`` was interrupted after its request left: look the document up in
+       QuickBooks (by number, else by customer and date, always by the marker in its memo) and adopt it;
+    3. otherwise write ``sending`` with a request id derived from (realm, invoice, revision) and commit;
+    4. call QuickBooks with that request id (a repeated id gets the first answer back), then record the
+       result and commit. A lost answer leaves ``sending`` for step 2 of the next run.
+    A refusal bumps the revision, so that the next attempt (after the fix) is a new request.
+    """
+
+    _inherit = "nexudus.qbo.invoice"
+
+    def _commit(self):
+        """Commit now (in a scheduled run, with its progress): what was written must survive a crash."""
+        self.env["ir.cron"]._commit_progress()
+
+    # -- states ------------------------------------------------------------------------------------
+    def _set_state(self, state, reason=False, **values):
+        self.write({"transfer_state": state, "transfer_reason": reason or False, **values})
+        if reason and state in ("failed", "skipped", "to_void"):
+            self.message_post(body=reason)
+
+    def _evaluate(self):
+        """Decide whether an invoice not yet in QuickBooks is to be sent, or skipped and why."""
+        for row in self.filtered(lambda r: r.transfer_state in ("to_send", "skipped")):
+            reason = row._skip_reason()
+            if reason and (row.transfer_state != "skipped" or row.transfer_reason != reason):
+                row._set_state("skipped", reason)
+            elif not reason and row.transfer_state == "skipped":
+                row._set_state("to_send")
+
+    def _skip_reason(self):
+        record = self._nexudus_record()
+        if record.get("Draft"):
+            return self.env._("Draft in Nexudus: only issued invoices are transferred.")
+        if self.transferred_by_nexudus:
+            return self.env._(
+                "Already transferred by Nexudus's own QuickBooks integration (QuickbooksInvoiceTransfered): sending "
+                "it again would duplicate it. Turn Nexudus's automatic QuickBooks transfer off."
+            )
+        if record.get("Void"):
+            return self.env._("Voided in Nexudus before it was transferred: nothing to send.")
+        problems = self.company_id._nexudus_qbo_transfer_problems(record, self._nexudus_lines())
+        if problems:
+            return self.env._("Waiting for its mappings (it is sent once they are complete):\n%(problems)s",
+                              problems="\n".join(problems))  # fmt: skip
+        return False
+
+    # -- running -----------------------------------------------------------------------------------
+    @api.model
+    def _sync_company(self, company):
+        """The scheduled run for one company: import, then send when automatic sending is on."""
+        cron = self.env.ref("nexudus_qbo_connector.ir_cron_nexudus_qbo_sync", raise_if_not_found=False)
+        try:
+            self._import_company(company)
+            self.search([("company_id", "=", company.id), ("transfer_state", "=", "skipped")])._evaluate()
+            self.env["ir.cron"]._commit_progress()
+            if company.nexudus_qbo_auto_send_invoices:
+                pending = self.search(
+                    [("company_id", "=", company.id), ("transfer_state", "in", ("to_send", "sending", "to_void"))],
+                    order="is_credit_note, issue_date, id",
+                )
+                self._send_chunks(company, pending, cron)
+        except ThrottledError as exc:
+            _logger.info("Nexudus–QuickBooks run for %s paused: %s", company.name, exc)
+            if cron:
+                cron._trigger(at=fields.Datetime.now() + _seconds(exc.retry_after or 60))
+        except UserError as exc:
+            _logger.warning("Nexudus–QuickBooks run for %s stopped: %s", company.name, exc)
+
+    def _send_chunks(self, company, pending, cron):
+        for start in range(0, len(pending), SEND_CHUNK):
+            chunk = pending[start : start + SEND_CHUNK]
+            chunk._send_company(company)
+            time_left = self.env["ir.cron"]._commit_progress(len(chunk), remaining=len(pending) - start - len(chunk))
+            if time_left < 60 and start + SEND_CHUNK < len(pending):
+                if cron:
+                    cron._trigger()  # the rest in a fresh run
+                return
+
+    def _send_now(self):
+        """Send these invoices (a person asked): pre-flight checks first, refusing with their fixes."""
+        for company in self.company_id:
+            rows = self.filtered(lambda r, c=company: r.company_id == c and r.transfer_state in SENDABLE)
+            rows.filtered(lambda r: r.transfer_state == "failed").write({"transfer_state": "to_send"})
+            rows._evaluate()
+            ordered = rows.sorted(lambda r: (r.is_credit_note, r.issue_date or fields.Date.today(), r.id))
+            ordered._send_company(company)
+
+    def _send_company(self, company):
+        self.env["nexudus.qbo.preflight"]._assert_ready(company)
+        client = company._qbo_client()
+        context = _SendContext(company, client, client.preferences())
+        for row in self:
+            try:
+                row._transfer_locked(context)
+            except ThrottledError:
+                raise
+            except (ApiError, UserError) as exc:
+                self.env.cr.rollback()
+                row._set_state("failed", row._failure_text(exc), request_revision=row.request_revision + 1)
+                self._commit()
+
+    def _transfer_locked(self, context):
+        cr = self.env.cr
+        cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_NAMESPACE, self.id))
+        if not cr.fetchone()[0]:
+            return  # another worker is on it
+        try:
+            self.invalidate_recordset()
+            if self.transfer_state == "to_void":
+                self._void_in_qbo(context)
+            elif self.transfer_state == "sending":
+                self._recover(context)
+            elif self.transfer_state == "to_send":
+                self._transfer(context)
+            if self.transfer_state == "sent" and not self.qbo_credit_applied:
+                self._apply_credit(context)
+        finally:
+            cr.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_NAMESPACE, self.id))
+
+    def _transfer(self, context):
+        self._evaluate()
+        if self.transfer_state != "to_send":
+            self._commit()
+            return
+        payload = self._payload(context)
+        request_id = str(uuid.uuid5(REQUEST_NAMESPACE, f"{context.realm}:{self.nexudus_id}:{self.request_revision}"))
+        self.write(
+            {
+                "transfer_state": "sending",
+                "request_id": request_id,
+                "attempts": self.attempts + 1,
+                "last_transfer_at": fields.Datetime.now(),
+            }
+        )
+        self._commit()  # the row says "sending" before the request leaves
+        try:
+            document = context.client.save(payload.entity, payload.body, request_id=request_id)
+        except TransientError as exc:
+            self.message_post(
+                body=self.env._(
+                    "QuickBooks did not answer (%(error)s). The invoice stays “Sending” and is looked up in "
+                    "QuickBooks before anything is sent again.",
+                    error=exc,
+                )
+            )
+            self._commit()
+            return
+        self._record_sent(context, payload, document)
+
+    def _recover(self, context):
+        """The row was left in ``sending``: adopt the QuickBooks document if it exists, else send again
+        with the same request id (QuickBooks answers a repeated id with its first answer)."""
+        payload = self._payload(context)
+        document = self._find_in_qbo(context, payload)
+        if document:
+            self.message_post(
+                body=self.env._("Found in QuickBooks after an interrupted transfer: adopted, not sent again.")
+            )
+            self._record_sent(context, payload, document)
+            return
+        try:
+            document = context.client.save(payload.entity, payload.body, request_id=self.request_id)
+        except TransientError:
+            self._commit()
+            return
+        self._record_sent(context, payload, document)
+
+    def _find_in_qbo(self, context, payload):
+        if payload.doc_number:
+            where = f"DocNumber = {quote(payload.doc_number)}"
+        else:
+            where = f"CustomerRef = {quote(payload.body['CustomerRef']['value'])}"
+            if payload.body.get("TxnDate"):
+                where += f" AND TxnDate = {quote(payload.body['TxnDate'])}"
+        rows = context.client.query_all(payload.entity, where)
+        return next((row for row in rows if payload.marker in (row.get("PrivateNote") or "")), None)
+
+    def _record_sent(self, context, payload, document):
+        total = invoice_payload.money(document.get("TotalAmt"))
+        if total != payload.total:
+            self._discard(context, payload, document)
+            raise UserError(
+                self.env._(
+                    "QuickBooks computed %(qbo)s for %(name)s where Nexudus says %(nexudus)s (difference %(diff)s). "
+                    "The QuickBooks document was deleted again. Fix: check the tax codes mapped for its lines "
+                    "(the QuickBooks rate must equal the Nexudus rate) in Nexudus–QuickBooks › Tax mappings.",
+                    qbo=total,
+                    name=self.display_name,
+                    nexudus=payload.total,
+                    diff=payload.total - total,
+                )
+            )
+        self._set_state(
+            "sent",
+            qbo_id=document.get("Id"),
+            qbo_doc_number=document.get("DocNumber") or False,
+            qbo_total=float(total),
+            last_transfer_at=fields.Datetime.now(),
+        )
+        self.message_post(
+            body=self.env._(
+                "Sent to QuickBooks as %(entity)s %(number)s (ID %(id)s), total %(total)s.",
+                entity=payload.entity,
+                number=document.get("DocNumber") or "",
+                id=document.get("Id"),
+                total=total,
+            )
+        )
+        self._commit()
+
+    def _discard(self, context, payload, document):
+        try:
+            context.client.save(
+                payload.entity,
+                {"Id": document["Id"], "SyncToken": document.get("SyncToken", "0")},
+                request_id=f"{self.request_id}-discard",
+                operation="delete",
+            )
+        except ApiError as exc:
+            _logger.warning("Could not delete QuickBooks %s %s: %s", payload.entity, document.get("Id"), exc)
+
+    def _payload(self, context):
+        record = self._nexudus_record()
+        try:
+            return invoice_payload.build(record, self._nexudus_lines(), context.target(self, record))
+        except invoice_payload.PayloadError as exc:
+            raise UserError("\n".join(exc.problems)) from exc
+
+    def _void_in_qbo(self, context):
+        if not self.qbo_id:
+            self._set_state("voided")
+            self._commit()
+            return
+        document = context.client.get("Invoice", self.qbo_id)
+        context.client.save(
+            "Invoice",
+            {"Id": self.qbo_id, "SyncToken": document["SyncToken"]},
+            request_id=f"{self.request_id}-void",
+            operation="void",
+        )
+        self._set_state("voided", self.env._("Voided in QuickBooks, as it was in Nexudus."))
+        self.message_post(body=self.env._("Voided in QuickBooks (ID %(id)s).", id=self.qbo_id))
+        self._commit()
+
+    def _apply_credit(self, context):
+        """Apply a sent credit memo to its original invoice while that invoice is open in QuickBooks."""
+        original = self.original_invoice_id
+        if not (self.is_credit_note and original.qbo_id and original.transfer_state == "sent"):
+            return
+        invoice = context.client.get("Invoice", original.qbo_id)
+        memo = context.client.get("CreditMemo", self.qbo_id)
+        amount = min(invoice_payload.money(invoice.get("Balance")), invoice_payload.money(memo.get("RemainingCredit")))
+        if amount <= 0:
+            return
+        body = {
+            "CustomerRef": invoice["CustomerRef"],
+            "TotalAmt": Decimal("0.00"),
+            "TxnDate": memo.get("TxnDate"),
+            "PrivateNote": f"Nexudus credit note {self.number} applied to invoice {original.number}",
+            "Line": [
+                {"Amount": amount, "LinkedTxn": [{"TxnId": original.qbo_id, "TxnType": "Invoice"}]},
+                {"Amount": amount, "LinkedTxn": [{"TxnId": self.qbo_id, "TxnType": "CreditMemo"}]},
+            ],
+        }
+        if memo.get("CurrencyRef"):
+            body["CurrencyRef"] = memo["CurrencyRef"]
+        context.client.save("Payment", body, request_id=f"{self.request_id}-apply")
+        self.write({"qbo_credit_applied": True})
+        self.message_post(
+            body=self.env._(
+                "Applied %(amount)s of this credit to invoice %(number)s in QuickBooks.",
+                amount=amount,
+                number=original.number,
+            )  # fmt: skip
+        )
+        self._commit()
+
+    def _failure_text(self, exc):
+        if isinstance(exc, ApiError):
+            code = f" (code {exc.code})" if exc.code else ""
+            detail = exc.detail or exc.message
+            return self.env._(
+                "QuickBooks refused %(name)s%(code)s: %(detail)s Fix what it names, then Retry.",
+                name=self.display_name,
+                code=code,
+                detail=detail,
+            )
+        text = str(exc)
+        return text if self.number and self.number in text else f"{self.display_name}: {text}"
+
+
+class _SendContext:
+    """What every invoice of one run shares: the client, the preferences, the mappings (read once)."""
+
+    def __init__(self, company, client, preferences):
+        self.company = company
+        self.client = client
+        self._nexudus = None
+        self.realm = company.sudo().qbo_realm_id
+        sales = preferences.get("SalesFormsPrefs") or {}
+        currency = preferences.get("CurrencyPrefs") or {}
+        self.custom_numbers = bool(sales.get("CustomTxnNumbers"))
+        self.multicurrency = bool(currency.get("MultiCurrencyEnabled"))
+        self.home_currency = (currency.get("HomeCurrency") or {}).get("value") or company.qbo_home_currency
+        self.us = (company.qbo_country or "").upper() in ("US", "USA", "UNITED STATES")
+        env = company.env
+        self.items = {
+            (m.location_id.id, m.nexudus_code): m.qbo_item_id.qbo_id
+            for m in env["nexudus.qbo.account.map"].search([("company_id", "=", company.id), ("ready", "=", True)])
+            if m.qbo_item_id
+        }
+        self.taxes = {}
+        for m in env["nexudus.qbo.tax.map"].search([("company_id", "=", company.id), ("ready", "=", True)]):
+            self.taxes[(m.location_id.id, m.nexudus_name, rate(m.nexudus_rate))] = self._tax_target(
+                m.qbo_tax_code_id, m.us_taxable
+            )
+        default = company.nexudus_qbo_default_tax_code_id
+        self.default_tax = self._tax_target(default, False) if default else None
+
+    def nexudus(self):
+        """The Nexudus client, signed in on first use (most invoices need no Nexudus call to be sent)."""
+        if self._nexudus is None:
+            self._nexudus = self.company._nexudus_client()
+        return self._nexudus
+
+    @staticmethod
+    def _tax_target(code, us_taxable):
+        return invoice_payload.TaxTarget(code.qbo_id, code._sales_rate_ids(), us_taxable=us_taxable)
+
+    def target(self, invoice, record):
+        location = invoice.location_id
+        link = invoice.env["nexudus.qbo.customer.link"]._resolve_for_invoice(self.company, self, record)
+        return invoice_payload.Target(
+            customer_id=link.qbo_customer_id,
+            us=self.us,
+            custom_txn_numbers=self.custom_numbers,
+            use_invoice_period=self.company.nexudus_qbo_use_invoice_period,
+            multicurrency=self.multicurrency,
+            prices_include_tax=location.prices_include_tax,
+            time_zone=location.time_zone or "UTC",
+            items={code: item for (loc, code), item in self.items.items() if loc == location.id},
+            taxes={(name, value): t for (loc, name, value), t in self.taxes.items() if loc == location.id},
+            default_tax=self.default_tax,
+        )
+
+
+def _seconds(value):
+    return timedelta(seconds=float(value))
