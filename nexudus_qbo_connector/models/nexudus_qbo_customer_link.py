@@ -1,3 +1,5 @@
+import hashlib
+
 from odoo import fields, models
 from odoo.exceptions import UserError
 
@@ -42,7 +44,7 @@ class NexudusQboCustomerLink(models.Model):
 
     def _resolve_for_invoice(self, company, context, invoice):
         """The link for the customer of a Nexudus ``invoice`` dict, reading the customer from Nexudus only
-        when no link exists yet. A foreign-currency customer is created in the invoice's currency."""
+        when no link exists yet. With multicurrency on, the customer is in the invoice's currency."""
         link = self.search(
             [("company_id", "=", company.id), ("nexudus_coworker_id", "=", invoice.get("CoworkerId"))], limit=1
         )
@@ -54,9 +56,7 @@ class NexudusQboCustomerLink(models.Model):
             raise UserError(
                 self.env._("Reading Nexudus customer %(id)s failed: %(error)s", id=invoice.get("CoworkerId"), error=exc)
             ) from exc
-        currency = invoice.get("CurrencyCode")
-        if not context.multicurrency or currency == context.home_currency:
-            currency = None
+        currency = invoice.get("CurrencyCode") if context.multicurrency else None
         return self._resolve(company, context.client, coworker, currency)
 
     def _resolve(self, company, client, coworker, currency=None):
@@ -97,10 +97,14 @@ class NexudusQboCustomerLink(models.Model):
 
     def _find_or_create(self, company, client, coworker, name, currency):
         existing = self._customer_named(client, name)
+        if existing and currency and (existing.get("CurrencyRef") or {}).get("value", currency) != currency:
+            # A QuickBooks customer has one currency for good: one in this currency gets its own name.
+            name = f"{name} ({currency})"
+            existing = self._customer_named(client, name)
         if existing:
             return self._reactivated(client, existing), "adopted"
         try:
-            return self._create_customer(company, client, coworker, name, currency, "a"), "created"
+            return self._create_customer(company, client, coworker, name, currency), "created"
         except RejectedError as exc:
             if exc.code != DUPLICATE_NAME:
                 raise
@@ -110,7 +114,7 @@ class NexudusQboCustomerLink(models.Model):
         existing = self._customer_named(client, unique)
         if existing:
             return self._reactivated(client, existing), "created"
-        return self._create_customer(company, client, coworker, unique, currency, "b"), "created"
+        return self._create_customer(company, client, coworker, unique, currency), "created"
 
     def _customer_named(self, client, name):
         """The QuickBooks customer with exactly this name, active or not (QuickBooks compares names loosely)."""
@@ -124,7 +128,7 @@ class NexudusQboCustomerLink(models.Model):
         body = {"Id": row["Id"], "SyncToken": row["SyncToken"], "sparse": True, "Active": True}
         return client.call("POST", "customer", json=body)["Customer"]
 
-    def _create_customer(self, company, client, coworker, name, currency, attempt):
+    def _create_customer(self, company, client, coworker, name, currency):
         body = {"DisplayName": name}
         company_name = matching.clean_name(coworker.get("CompanyName"))
         if company_name:
@@ -134,5 +138,6 @@ class NexudusQboCustomerLink(models.Model):
             body["PrimaryEmailAddr"] = {"Address": email}
         if currency:
             body["CurrencyRef"] = {"value": currency}
-        request_id = f"nqc-cust-{company.id}-{coworker['Id']}-{attempt}"
+        digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:12]
+        request_id = f"nqc-cust-{company.id}-{coworker['Id']}-{digest}"
         return client.call("POST", "customer", params={"requestid": request_id}, json=body)["Customer"]

@@ -162,7 +162,15 @@ class NexudusQboInvoice(models.Model):
     # -- the scheduled action ------------------------------------------------------------------------
     @api.model
     def _cron_sync(self):
-        """Every served company: import from Nexudus, then send when automatic sending is on."""
+        """Every served company: import from Nexudus, then send a chunk when automatic sending is on.
+
+        Odoo calls this again within the same run while it reports work remaining, and reschedules the
+        run at once when the run ends with work left; the import is done on the first call only.
+        """
+        progress = self.env["ir.cron.progress"].browse(self.env.context.get("ir_cron_progress_id"))
+        first_call = not progress.exists() or not progress.done
         companies = self.env["res.company"].search([("nexudus_location_ids", "!=", False)])
+        remaining = 0
         for company in companies.filtered(lambda c: c.qbo_state == "connected"):
-            self.with_company(company)._sync_company(company)
+            remaining += self.with_company(company)._sync_company(company, first_call)
+        self.env["ir.cron"]._commit_progress(remaining=remaining)

@@ -6,7 +6,7 @@ from types import GeneratorType
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from ..tools.errors import ApiError
+from ..tools.errors import ApiError, ThrottledError
 
 PAGE_SIZE = 200  # invoices read (and committed) at a time
 LINES_CHUNK = 100  # invoice ids per bulk read of lines
@@ -119,6 +119,8 @@ class NexudusQboInvoice(models.Model):
         try:
             result = method(*args, **kw)
             return list(result) if isinstance(result, GeneratorType) else result
+        except ThrottledError:
+            raise  # the scheduled action comes back when Nexudus says
         except ApiError as exc:
             raise UserError(self.env._("Reading invoices from Nexudus failed: %(error)s", error=exc)) from exc
 

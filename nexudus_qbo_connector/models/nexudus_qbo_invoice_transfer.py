@@ -15,7 +15,7 @@ _logger = logging.getLogger(__name__)
 
 LOCK_NAMESPACE = 0x4E51  # pg advisory lock class for "one worker transfers this invoice"
 REQUEST_NAMESPACE = uuid.UUID("0b7c4c7e-4b0e-4a53-9d0b-6e6578756475")
-SEND_CHUNK = 50  # invoices between two progress reports of the scheduled action
+SEND_CHUNK = 100  # invoices sent per call of the scheduled action, between two progress reports
 SENDABLE = ("to_send", "failed", "skipped", "sending", "to_void")
 
 
@@ -72,35 +72,31 @@ class NexudusQboInvoice(models.Model):
 
     # -- running -----------------------------------------------------------------------------------
     @api.model
-    def _sync_company(self, company):
-        """The scheduled run for one company: import, then send when automatic sending is on."""
+    def _sync_company(self, company, first_call=True):
+        """One call of the scheduled run for one company; returns how many invoices are left to send."""
         cron = self.env.ref("nexudus_qbo_connector.ir_cron_nexudus_qbo_sync", raise_if_not_found=False)
         try:
-            self._import_company(company)
-            self.search([("company_id", "=", company.id), ("transfer_state", "=", "skipped")])._evaluate()
-            self.env["ir.cron"]._commit_progress()
-            if company.nexudus_qbo_auto_send_invoices:
-                pending = self.search(
-                    [("company_id", "=", company.id), ("transfer_state", "in", ("to_send", "sending", "to_void"))],
-                    order="is_credit_note, issue_date, id",
-                )
-                self._send_chunks(company, pending, cron)
+            if first_call:
+                self._import_company(company)
+                self.search([("company_id", "=", company.id), ("transfer_state", "=", "skipped")])._evaluate()
+                self._commit()
+            if not company.nexudus_qbo_auto_send_invoices:
+                return 0
+            pending = self.search(
+                [("company_id", "=", company.id), ("transfer_state", "in", ("to_send", "sending", "to_void"))],
+                order="is_credit_note, issue_date, id",
+            )
+            chunk = pending[:SEND_CHUNK]
+            chunk._send_company(company)
+            self.env["ir.cron"]._commit_progress(len(chunk))
+            return len(pending) - len(chunk)
         except ThrottledError as exc:
             _logger.info("Nexudus–QuickBooks run for %s paused: %s", company.name, exc)
             if cron:
                 cron._trigger(at=fields.Datetime.now() + _seconds(exc.retry_after or 60))
         except UserError as exc:
             _logger.warning("Nexudus–QuickBooks run for %s stopped: %s", company.name, exc)
-
-    def _send_chunks(self, company, pending, cron):
-        for start in range(0, len(pending), SEND_CHUNK):
-            chunk = pending[start : start + SEND_CHUNK]
-            chunk._send_company(company)
-            time_left = self.env["ir.cron"]._commit_progress(len(chunk), remaining=len(pending) - start - len(chunk))
-            if time_left < 60 and start + SEND_CHUNK < len(pending):
-                if cron:
-                    cron._trigger()  # the rest in a fresh run
-                return
+        return 0
 
     def _send_now(self):
         """Send these invoices (a person asked): pre-flight checks first, refusing with their fixes."""
@@ -109,7 +105,16 @@ class NexudusQboInvoice(models.Model):
             rows.filtered(lambda r: r.transfer_state == "failed").write({"transfer_state": "to_send"})
             rows._evaluate()
             ordered = rows.sorted(lambda r: (r.is_credit_note, r.issue_date or fields.Date.today(), r.id))
-            ordered._send_company(company)
+            try:
+                ordered._send_company(company)
+            except ThrottledError as exc:
+                raise UserError(
+                    self.env._(
+                        "QuickBooks asks to wait %(seconds)s seconds (too many requests). What was sent is recorded; "
+                        "send the rest again later, or let the scheduled action do it.",
+                        seconds=int(exc.retry_after or 60),
+                    )
+                ) from exc
 
     def _send_company(self, company):
         self.env["nexudus.qbo.preflight"]._assert_ready(company)

@@ -70,6 +70,6 @@ def link_customers(case, invoices):
     with case.enter_registry_test_mode():
         client = company._qbo_client()
         for invoice in invoices:
-            currency = invoice.currency_code if invoice.currency_code != company.qbo_home_currency else None
+            currency = invoice.currency_code if company.qbo_multicurrency else None
             coworker = case.nexudus.data.coworkers[invoice.nexudus_coworker_id]
             case.env["nexudus.qbo.customer.link"]._resolve(company, client, coworker, currency)
