@@ -1,6 +1,9 @@
 """Run both simulators until interrupted: ``python3 -m simulators --profile uk --invoices 200``.
 
-Prints one ``READY`` line with both URLs once they answer, for the demo script to read.
+Prints one ``READY`` line with both URLs once they answer, for the demo script to read. ``--demo`` also
+switches off QuickBooks' "Automatically apply credits" and "Automatically apply payments" in the simulated
+company (the pre-flight checks refuse to transfer with them on; with a real company the operator does it
+in QuickBooks) and says so on a ``DEMO`` line.
 """
 
 import argparse
@@ -21,6 +24,7 @@ def main():
     parser.add_argument("--invoices", type=int, default=120)
     parser.add_argument("--nexudus-port", type=int, default=8070)
     parser.add_argument("--qbo-port", type=int, default=8071)
+    parser.add_argument("--demo", action="store_true", help="switch QuickBooks' auto-apply preferences off")
     args = parser.parse_args()
 
     world = build_world(
@@ -28,6 +32,12 @@ def main():
     )
     nexudus = NexudusSimulator(world, port=args.nexudus_port).start()
     qbo = QboSimulator(world, port=args.qbo_port).start()
+    if args.demo:
+        qbo.set_preferences("SalesFormsPrefs", AutoApplyCredit=False, AutoApplyPayments=False)
+        print(
+            "DEMO QuickBooks company: 'Automatically apply credits' and 'Automatically apply payments' switched off",
+            flush=True,
+        )
     print(f"READY nexudus={nexudus.url} qbo={qbo.url}", flush=True)
 
     stop = threading.Event()

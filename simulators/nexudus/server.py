@@ -9,7 +9,8 @@
 Read-only for now: list and get of the entities in :data:`ENTITIES` (see :mod:`.query` for paging,
 sorting and filters, :mod:`.auth` for sign-in). Lists return partial records: the collection fields
 in :data:`COLLECTIONS` only come with a single GET (and ``InvoiceLines`` is empty even there, as on
-the live API), so clients read lines from ``coworkerinvoicelines``.
+the live API), so clients read lines from ``coworkerinvoicelines``. ``GET /`` is a read-only HTML
+overview for people (:mod:`.overview`), outside the API.
 """
 
 from functools import partial
@@ -20,6 +21,7 @@ from ..world import build_world
 from . import query
 from .auth import NexudusAuth
 from .data import NexudusData
+from .overview import OverviewMixin
 
 # table name in NexudusData: (path under /api, entity name used in filter names)
 ENTITIES = {
@@ -39,7 +41,7 @@ FAULT_MESSAGES = {
 }
 
 
-class NexudusSimulator(NexudusAuth, SimulatorServer):
+class NexudusSimulator(OverviewMixin, NexudusAuth, SimulatorServer):
     def __init__(self, world=None, port=0):
         self.world = world or build_world()
         self.data = NexudusData.from_world(self.world)
@@ -52,6 +54,7 @@ class NexudusSimulator(NexudusAuth, SimulatorServer):
         for table, (path, entity) in ENTITIES.items():
             self.route("GET", rf"/api/{path}", self._guarded(partial(self.list_records, table, entity)))
             self.route("GET", rf"/api/{path}/(?P<record_id>\d+)", self._guarded(partial(self.get_record, table)))
+        self.overview_routes()  # ``GET /``: the simulator's own read-only HTML page for people, not the API
 
     def _guarded(self, handler):
         def guarded(request):

@@ -10,6 +10,9 @@ Paths are Intuit's own (``/connect/oauth2``, ``/oauth2/v1/tokens/bearer``, ``/v2
 Every entity type lives in its own :class:`~simulators.qbo.data.EntityStore` (rows by Id, ``next_id``) and
 every QBO ``Fault`` body is rendered by :meth:`QboSimulator.fault`, so writes, batch, CDC, ``requestid``
 replay and throttling can be added as routes without reshaping what is here.
+
+``GET /`` (and ``GET /company/{realmId}``) is the simulator's own read-only HTML overview of the company's
+invoices, credit memos and payments for a person (:mod:`simulators.qbo.overview`); it needs no token.
 """
 
 import copy
@@ -20,6 +23,7 @@ from datetime import datetime
 from simulators.httpbase import Response, SimulatorServer
 from simulators.qbo.data import DEFAULT_REALM_ID, QboCompany
 from simulators.qbo.oauth import ACCOUNTING_SCOPE, OAuthMixin
+from simulators.qbo.overview import OverviewMixin
 from simulators.qbo.query import PACIFIC, QueryError, parse, run
 from simulators.qbo.writes import WritesMixin
 from simulators.world import build_world
@@ -36,7 +40,7 @@ def effective_minor_version(value):
     return max(MINOR_VERSION, int(value)) if value and value.isdigit() else MINOR_VERSION
 
 
-class QboSimulator(WritesMixin, OAuthMixin, SimulatorServer):
+class QboSimulator(OverviewMixin, WritesMixin, OAuthMixin, SimulatorServer):
     """One QBO company (``company``) behind Intuit's OAuth 2.0, seeded from a shared world."""
 
     def __init__(self, world=None, port=0, realm_id=DEFAULT_REALM_ID, bulk_accounts=0):
@@ -60,12 +64,19 @@ class QboSimulator(WritesMixin, OAuthMixin, SimulatorServer):
         self.route("POST", company + r"/query", self.api(self.query))
         self.write_routes(company)
         self.route("GET", company + r"/(?P<entity>[A-Za-z]+)/(?P<id>[^/]+)", self.api(self.read))
+        self.overview_routes()  # the simulator's own read-only HTML page for people, not Intuit's API
 
     def dispatch(self, request):
         response = super().dispatch(request)
         if response is not None:
             response.headers.setdefault("intuit_tid", f"1-{secrets.token_hex(16)}")
         return response
+
+    def set_preferences(self, section, **values):
+        """Change company preferences as a person would in QuickBooks' settings, e.g.
+        ``set_preferences("SalesFormsPrefs", AutoApplyCredit=False)`` (plain Python, not HTTP)."""
+        with self.lock:
+            self.company.preferences.setdefault(section, {}).update(values)
 
     # -- envelopes ------------------------------------------------------------------------------------
     def response_time(self):
