@@ -8,6 +8,7 @@ from ..tools.errors import ApiError, RejectedError
 from ..tools.qbo_client import quote
 
 DUPLICATE_NAME = "6240"
+LINK_LOCK_NAMESPACE = 0x4E52  # pg advisory lock class for "one worker links this Nexudus customer"
 
 
 class NexudusQboCustomerLink(models.Model):
@@ -45,19 +46,33 @@ class NexudusQboCustomerLink(models.Model):
     def _resolve_for_invoice(self, company, context, invoice):
         """The link for the customer of a Nexudus ``invoice`` dict, reading the customer from Nexudus only
         when no link exists yet. With multicurrency on, the customer is in the invoice's currency."""
-        link = self.search(
-            [("company_id", "=", company.id), ("nexudus_coworker_id", "=", invoice.get("CoworkerId"))], limit=1
-        )
+        domain = [("company_id", "=", company.id), ("nexudus_coworker_id", "=", invoice.get("CoworkerId"))]
+        link = self.search(domain, limit=1)
         if link:
             return link
+        # Two workers sending two invoices of one new customer: the second waits for the first to link
+        # it, then reads its link in a fresh transaction instead of creating the customer again.
+        cr = self.env.cr
+        cr.execute("SELECT pg_advisory_lock(%s, %s)", (LINK_LOCK_NAMESPACE, invoice["CoworkerId"]))
         try:
-            coworker = context.nexudus().get("coworkers", invoice["CoworkerId"])
-        except ApiError as exc:
-            raise UserError(
-                self.env._("Reading Nexudus customer %(id)s failed: %(error)s", id=invoice.get("CoworkerId"), error=exc)
-            ) from exc
-        currency = invoice.get("CurrencyCode") if context.multicurrency else None
-        return self._resolve(company, context.client, coworker, currency)
+            self.env["ir.cron"]._commit_progress()
+            link = self.search(domain, limit=1)
+            if link:
+                return link
+            try:
+                coworker = context.nexudus().get("coworkers", invoice["CoworkerId"])
+            except ApiError as exc:
+                raise UserError(
+                    self.env._(
+                        "Reading Nexudus customer %(id)s failed: %(error)s", id=invoice.get("CoworkerId"), error=exc
+                    )
+                ) from exc
+            currency = invoice.get("CurrencyCode") if context.multicurrency else None
+            link = self._resolve(company, context.client, coworker, currency)
+            self.env["ir.cron"]._commit_progress()
+            return link
+        finally:
+            cr.execute("SELECT pg_advisory_unlock(%s, %s)", (LINK_LOCK_NAMESPACE, invoice["CoworkerId"]))
 
     def _resolve(self, company, client, coworker, currency=None):
         """The link for the Nexudus ``coworker`` dict, adopting or creating the QuickBooks customer."""

@@ -10,6 +10,7 @@ from ..tools.errors import ApiError, ThrottledError
 
 PAGE_SIZE = 200  # invoices read (and committed) at a time
 LINES_CHUNK = 100  # invoice ids per bulk read of lines
+IMPORT_LOCK_NAMESPACE = 0x4E53  # pg advisory lock class for "one worker imports this location"
 OVERLAP = timedelta(minutes=10)  # read again what changed shortly before the cursor: clocks and commits lag
 
 
@@ -42,8 +43,17 @@ class NexudusQboInvoice(models.Model):
         """Read what changed in Nexudus for every location ``company`` serves; returns the rows touched."""
         client = client or company._nexudus_client()
         touched = self.browse()
+        cr = self.env.cr
         for location in company.nexudus_location_ids:
-            touched |= self._import_location(company, location, client)
+            cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (IMPORT_LOCK_NAMESPACE, location.id))
+            if not cr.fetchone()[0]:
+                continue  # another worker is importing this location right now
+            try:
+                self.env["ir.cron"]._commit_progress()  # read the cursor as the last importer left it
+                location.invalidate_recordset()
+                touched |= self._import_location(company, location, client)
+            finally:
+                cr.execute("SELECT pg_advisory_unlock(%s, %s)", (IMPORT_LOCK_NAMESPACE, location.id))
         self.search(
             [("company_id", "=", company.id), ("is_credit_note", "=", True), ("original_invoice_id", "=", False)]
         )._link_originals()

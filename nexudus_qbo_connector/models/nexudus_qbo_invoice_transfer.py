@@ -136,6 +136,8 @@ class NexudusQboInvoice(models.Model):
         if not cr.fetchone()[0]:
             return  # another worker is on it
         try:
+            # A new transaction, so that the row is read as the worker that held it last left it.
+            self._commit()
             self.invalidate_recordset()
             if self.transfer_state == "to_void":
                 self._void_in_qbo(context)
@@ -311,13 +313,31 @@ class NexudusQboInvoice(models.Model):
             code = f" (code {exc.code})" if exc.code else ""
             detail = exc.detail or exc.message
             return self.env._(
-                "QuickBooks refused %(name)s%(code)s: %(detail)s Fix what it names, then Retry.",
+                "QuickBooks refused %(name)s%(code)s: %(detail)s Fix: %(fix)s",
                 name=self.display_name,
                 code=code,
                 detail=detail,
+                fix=self._fix_for(exc.code),
             )
         text = str(exc)
         return text if self.number and self.number in text else f"{self.display_name}: {text}"
+
+    def _fix_for(self, code):
+        """What an accountant does about a QuickBooks error code."""
+        fixes = {
+            "6140": self.env._(
+                "another QuickBooks document already has this number. Give each Nexudus location its own invoice "
+                "reference format (Nexudus › Settings › Invoices), or check whether it was entered in QuickBooks "
+                "by hand; then Retry."
+            ),
+            "610": self.env._(
+                "an account, item, customer or tax code it uses was made inactive in QuickBooks. Reactivate it, or "
+                "“Refresh lists” and correct the mapping in Nexudus–QuickBooks › Mappings; then Retry."
+            ),
+            "6000": self.env._("correct what QuickBooks names (mapping, tax code or customer), then Retry."),
+            "6210": self.env._("the period is closed in QuickBooks: reopen it or change the closing date, then Retry."),
+        }
+        return fixes.get(code) or self.env._("correct what QuickBooks names, then Retry.")
 
 
 class _SendContext:

@@ -107,11 +107,12 @@ class CommittedServicesCase(TransactionCase):
     """
 
     test_module = ADDON
+    world_sizes = {"seed": 11, "profile": "uk", "locations": 3, "customers": 6, "invoices": 5}
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.world = build_world(seed=11, profile="uk", locations=3, customers=6, invoices=5)
+        cls.world = build_world(**cls.world_sizes)
         cls.nexudus = NexudusSimulator(cls.world).start()
         cls.addClassCleanup(cls.nexudus.stop)
         cls.qbo = QboSimulator(cls.world).start()
