@@ -102,6 +102,15 @@ class NexudusAuth:
 
     def authenticate(self, request):
         """None when the request may proceed, else the 401 response."""
+        user = self.api_user(request)
+        if user is None:
+            return _denied()
+        if not user["APIAccess"]:
+            return _denied(f"{DENIED} API access is not enabled for {user['Email']} (Settings > Users).")
+        return None
+
+    def api_user(self, request):
+        """The user the request's ``Authorization`` header signs in (bearer or basic), or None."""
         scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
         user = None
         if scheme.lower() == "bearer":
@@ -117,8 +126,4 @@ class NexudusAuth:
             candidate = self.data.user_by_email(email)
             if candidate and candidate["Password"] == password:
                 user = candidate
-        if user is None:
-            return _denied()
-        if not user["APIAccess"]:
-            return _denied(f"{DENIED} API access is not enabled for {user['Email']} (Settings > Users).")
-        return None
+        return user

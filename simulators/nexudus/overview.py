@@ -1,7 +1,8 @@
 """A read-only HTML overview of the simulated Nexudus account, for a person watching the demo.
 
 Served at ``GET /`` without authentication (the admin REST API lives under ``/api/``): the locations, then
-the latest invoices and credit notes with their number, customer, total and status. Every value is
+the latest invoices and credit notes with their number, customer, total, amount paid and status (Paid, Partly
+paid...), then the latest ledger entries (payments) with their invoice and payment method. Every value is
 HTML-escaped.
 """
 
@@ -9,8 +10,9 @@ import html
 from decimal import Decimal
 
 from ..httpbase import Response
+from .values import PAYMENT_METHODS
 
-LATEST = 100  # invoices listed, newest first
+LATEST = 100  # invoices and ledger entries listed, newest first
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.5rem 2rem; color: #1f2933; }
 h1 { margin: 0 0 .2rem; font-size: 1.6rem; } h2 { margin: 1.6rem 0 .4rem; font-size: 1.2rem; }
@@ -72,12 +74,32 @@ def _invoices(data):
             f"<td>{esc(invoice.get('BillToName') or invoice.get('CoworkerFullName'))}</td>"
             f"<td>{esc((invoice.get('CreatedOnLocal') or invoice.get('CreatedOn') or '')[:10])}</td>"
             f'<td class="num">{esc(invoice.get("CurrencyCode"))} {Decimal(str(invoice.get("TotalAmount") or 0)):,.2f}'
-            f'</td><td><span class="mark {label.lower().replace(" ", "-")}">{esc(label)}</span></td></tr>'
+            f'</td><td class="num">{Decimal(str(invoice.get("PaidAmount") or 0)):,.2f}</td>'
+            f"<td>{esc((invoice.get('PaidOnLocal') or invoice.get('PaidOn') or '')[:10])}</td>"
+            f'<td><span class="mark {label.lower().replace(" ", "-")}">{esc(label)}</span></td></tr>'
         )
     return (
         f"<h2>Latest invoices ({len(invoices)} of {len(data.coworkerinvoices)})</h2><table><thead><tr><th>Id</th>"
-        '<th>Number</th><th>Location</th><th>Customer</th><th>Date</th><th class="num">Total</th><th>Status</th>'
+        '<th>Number</th><th>Location</th><th>Customer</th><th>Date</th><th class="num">Total</th>'
+        '<th class="num">Paid</th><th>Paid on</th><th>Status</th>'
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _ledger(data):
+    entries = sorted(data.coworkerledgerentries.values(), key=lambda e: (e.get("CreatedOn") or "", e["Id"]))[::-1]
+    rows = "".join(
+        f"<tr><td>{esc(entry['Id'])}</td><td>{esc((entry.get('TransactionDateLocal') or '')[:10])}</td>"
+        f"<td>{esc(entry.get('CoworkerInvoiceInvoiceNumber'))}</td><td>{esc(entry.get('CoworkerFullName'))}</td>"
+        f"<td>{esc(entry.get('Description'))}</td>"
+        f'<td class="num">{Decimal(str(entry.get("Credit") or 0)) - Decimal(str(entry.get("Debit") or 0)):,.2f}</td>'
+        f"<td>{esc(PAYMENT_METHODS.get(entry.get('PaymentGatewayName'), entry.get('PaymentGatewayName')))}</td></tr>"
+        for entry in entries[:LATEST]
+    )
+    return (
+        f"<h2>Latest payments ({min(LATEST, len(entries))} of {len(entries)})</h2><table><thead><tr><th>Id</th>"
+        '<th>Date</th><th>Invoice</th><th>Customer</th><th>Description</th><th class="num">Amount</th>'
+        f"<th>Payment method</th></tr></thead><tbody>{rows}</tbody></table>"
     )
 
 
@@ -87,7 +109,7 @@ def render(data):
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Nexudus simulator</title>'
         f"<style>{STYLE}</style></head><body><h1>Nexudus simulator</h1>"
         '<p class="sub">The admin REST API is under /api/ &middot; read-only overview, reload to see changes</p>'
-        f"{_locations(data)}{_invoices(data)}</body></html>"
+        f"{_locations(data)}{_invoices(data)}{_ledger(data)}</body></html>"
     )
 
 

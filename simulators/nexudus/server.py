@@ -6,11 +6,12 @@
         requests.get(sim.url + "/api/billing/coworkerinvoices", params={"size": 100},
                      headers={"Authorization": f"Bearer {token}"})
 
-Read-only for now: list and get of the entities in :data:`ENTITIES` (see :mod:`.query` for paging,
-sorting and filters, :mod:`.auth` for sign-in). Lists return partial records: the collection fields
-in :data:`COLLECTIONS` only come with a single GET (and ``InvoiceLines`` is empty even there, as on
-the live API), so clients read lines from ``coworkerinvoicelines``. ``GET /`` is a read-only HTML
-overview for people (:mod:`.overview`), outside the API.
+List and get of the entities in :data:`ENTITIES` (see :mod:`.query` for paging, sorting and filters,
+:mod:`.auth` for sign-in). Lists return partial records: the collection fields in :data:`COLLECTIONS`
+only come with a single GET (and ``InvoiceLines`` is empty even there, as on the live API), so clients
+read lines from ``coworkerinvoicelines``. The only writes are payments: a ledger entry POST and the
+invoice commands (:mod:`.payments`). ``GET /`` is a read-only HTML overview for people (:mod:`.overview`),
+outside the API.
 """
 
 from functools import partial
@@ -22,6 +23,8 @@ from . import query
 from .auth import NexudusAuth
 from .data import NexudusData
 from .overview import OverviewMixin
+from .payments import PaymentsMixin
+from .values import THROTTLED
 
 # table name in NexudusData: (path under /api, entity name used in filter names)
 ENTITIES = {
@@ -36,16 +39,17 @@ ENTITIES = {
 COLLECTIONS = {"coworkerinvoices": ("InvoiceLines",), "coworkers": ("Businesses",)}
 
 FAULT_MESSAGES = {
-    409: "You must wait before accessing this url again.",  # Nexudus's documented throttle answer
+    409: THROTTLED,
     500: "An error has occurred.",
 }
 
 
-class NexudusSimulator(OverviewMixin, NexudusAuth, SimulatorServer):
+class NexudusSimulator(OverviewMixin, PaymentsMixin, NexudusAuth, SimulatorServer):
     def __init__(self, world=None, port=0):
         self.world = world or build_world()
         self.data = NexudusData.from_world(self.world)
         self.init_auth()
+        self.init_payments()
         self._faults = []  # prepared answers for the next API calls (None: drop the connection)
         super().__init__(port)
 
@@ -54,6 +58,7 @@ class NexudusSimulator(OverviewMixin, NexudusAuth, SimulatorServer):
         for table, (path, entity) in ENTITIES.items():
             self.route("GET", rf"/api/{path}", self._guarded(partial(self.list_records, table, entity)))
             self.route("GET", rf"/api/{path}/(?P<record_id>\d+)", self._guarded(partial(self.get_record, table)))
+        self.payment_routes()  # POST a ledger entry, run invoice commands (:mod:`.payments`)
         self.overview_routes()  # ``GET /``: the simulator's own read-only HTML page for people, not the API
 
     def _guarded(self, handler):

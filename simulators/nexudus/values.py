@@ -11,6 +11,30 @@ CENT = Decimal("0.01")
 CURRENCIES = {"GBP": (1, "£"), "EUR": (2, "€"), "USD": (3, "$"), "CAD": (4, "CA$")}  # code: (CurrencyId, symbol)
 # eRegularPaymentProvider: 2 Stripe, 12 GoCardless, 96 BankTransfer, 97 Cash, 98 Check.
 PAYMENT_PROVIDERS = {2: "Stripe", 12: "GoCardless", 96: "BankTransfer", 97: "Cash", 98: "Check"}
+# ePaymentProvider, a ledger entry's PaymentGatewayName (research §2.7; other values exist).
+PAYMENT_METHODS = {
+    3: "GoCardless",
+    4: "Stripe",
+    11: "Manual",
+    14: "GoCardlessPro",
+    15: "CreditCard",
+    24: "StripeACH",
+    25: "StripeDirectDebit",
+    500: "Xero",
+    501: "Quickbooks",
+    989: "ManualDirectDebit",
+    990: "BadDebt",
+    991: "CreditCardManual1",
+    992: "CreditCardManual2",
+    993: "CreditCardManual3",
+    994: "Credit",
+    995: "Gift",
+    996: "Bank",
+    997: "Cash",
+    998: "Check",
+    999: "Other",
+}
+THROTTLED = "You must wait before accessing this url again."  # Nexudus's documented throttle answer (HTTP 409)
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 

@@ -8,11 +8,12 @@ Paths are Intuit's own (``/connect/oauth2``, ``/oauth2/v1/tokens/bearer``, ``/v2
         ...                                        # exchange the code at sim.url + TOKEN_PATH
 
 Every entity type lives in its own :class:`~simulators.qbo.data.EntityStore` (rows by Id, ``next_id``) and
-every QBO ``Fault`` body is rendered by :meth:`QboSimulator.fault`, so writes, batch, CDC, ``requestid``
-replay and throttling can be added as routes without reshaping what is here.
+every QBO ``Fault`` body is rendered by :meth:`QboSimulator.fault`. Writes live in :mod:`simulators.qbo.writes`,
+change data capture in :mod:`simulators.qbo.cdc`.
 
-``GET /`` (and ``GET /company/{realmId}``) is the simulator's own read-only HTML overview of the company's
-invoices, credit memos and payments for a person (:mod:`simulators.qbo.overview`); it needs no token.
+``GET /`` (and ``GET /company/{realmId}``) is the simulator's own HTML overview of the company's invoices,
+credit memos and payments for a person (:mod:`simulators.qbo.overview`); it needs no token, and its buttons
+receive, void and delete payments as a person would in QuickBooks (``POST /sim/...``, not Intuit's API).
 """
 
 import copy
@@ -21,6 +22,7 @@ import time
 from datetime import datetime
 
 from simulators.httpbase import Response, SimulatorServer
+from simulators.qbo.cdc import CdcMixin
 from simulators.qbo.data import DEFAULT_REALM_ID, QboCompany
 from simulators.qbo.oauth import ACCOUNTING_SCOPE, OAuthMixin
 from simulators.qbo.overview import OverviewMixin
@@ -40,16 +42,17 @@ def effective_minor_version(value):
     return max(MINOR_VERSION, int(value)) if value and value.isdigit() else MINOR_VERSION
 
 
-class QboSimulator(OverviewMixin, WritesMixin, OAuthMixin, SimulatorServer):
+class QboSimulator(OverviewMixin, CdcMixin, WritesMixin, OAuthMixin, SimulatorServer):
     """One QBO company (``company``) behind Intuit's OAuth 2.0, seeded from a shared world."""
 
     def __init__(self, world=None, port=0, realm_id=DEFAULT_REALM_ID, bulk_accounts=0):
         self.world = world or build_world()
         self.company = QboCompany.from_world(self.world, realm_id=realm_id, bulk_accounts=bulk_accounts)
-        self.clock_offset = 0  # seconds added to the wall clock, to expire tokens and codes in tests
+        self.clock_offset = 0  # seconds added to the wall clock (now, MetaData stamps, token expiry, CDC window)
         self.minor_versions = []  # effective minor version of every API call, in order
         self.init_oauth()
         self.init_writes()
+        self.init_cdc()
         super().__init__(port=port)
 
     def now(self):
@@ -63,6 +66,7 @@ class QboSimulator(OverviewMixin, WritesMixin, OAuthMixin, SimulatorServer):
         self.route("GET", company + r"/query", self.api(self.query))
         self.route("POST", company + r"/query", self.api(self.query))
         self.write_routes(company)
+        self.cdc_routes(company)
         self.route("GET", company + r"/(?P<entity>[A-Za-z]+)/(?P<id>[^/]+)", self.api(self.read))
         self.overview_routes()  # the simulator's own read-only HTML page for people, not Intuit's API
 

@@ -18,6 +18,8 @@ The machinery is entity-neutral; what each entity checks and fills in lives in :
   doing anything (nothing is kept for their request id, so a retry runs the write);
   :meth:`WritesMixin.drop_response_after_commit` commits the next successful writes, keeps their request-id
   response, then closes the connection without an answer.
+* :meth:`WritesMixin.record_payment`, :meth:`WritesMixin.void_payment` and :meth:`WritesMixin.delete_payment` do
+  what a person does in QuickBooks' own screens, through the same rules and ``writes`` (tests, overview buttons).
 """
 
 import copy
@@ -96,11 +98,10 @@ class WritesMixin:
                 status, body = self.request_ids[key]
                 return Response(status, copy.deepcopy(body))
             try:
-                row, operation = self.perform(rules, request)
+                row = self.perform(rules, request)
             except faults.WriteRejected as exc:
                 response = self.rejected(exc)
             else:
-                self.writes.append((rules.entity, operation, row["Id"]))
                 response = self.ok({rules.entity: copy.deepcopy(row)})
             if request_id:
                 self.request_ids[key] = (response.status, copy.deepcopy(response.body))
@@ -118,16 +119,62 @@ class WritesMixin:
         return datetime.fromtimestamp(self.now(), PACIFIC)
 
     def perform(self, rules, request):
-        """Run the write ``request`` asks for; returns (row, operation) or raises ``WriteRejected``."""
+        """Run the write ``request`` asks for; returns the row to answer or raises ``WriteRejected``."""
         operation = requested_operation(request.params)
         if operation != "save" and operation not in rules.operations:
             raise faults.unsupported_operation(operation, rules.entity)
-        body = parse_body(request.body)
+        return self.execute(rules, operation, parse_body(request.body))
+
+    def execute(self, rules, operation, body):
+        """Run one write ("save", "void" or "delete") of ``body`` and note it in ``writes``; returns the row."""
         if operation == "void":
-            return self.void(rules, body), operation
-        if operation == "delete":
-            return self.delete(rules, body), operation
-        return self.save(rules, body)
+            row = self.void(rules, body)
+        elif operation == "delete":
+            row = self.delete(rules, body)
+        else:
+            row, operation = self.save(rules, body)
+        self.writes.append((rules.entity, operation, row["Id"]))
+        return row
+
+    # -- what a person does in QuickBooks (plain Python, not HTTP) ------------------------------------
+    def record_payment(self, invoice_id, amount, payment_method_name=None, txn_date=None):
+        """Receive ``amount`` (a ``Decimal`` or numeric string) against an invoice as a person would in QuickBooks.
+
+        The Payment goes through the API's rules: the invoice's customer, one line linked to the invoice, the
+        invoice's balance reduced; ``payment_method_name`` names a PaymentMethod ("Cash", "Check"...),
+        ``txn_date`` (``YYYY-MM-DD``) defaults to the company's today. Returns the Payment; a refusal raises the
+        ``WriteRejected`` the API would have answered.
+        """
+        with self.lock:
+            invoice = self.company.table("Invoice").get(invoice_id)
+            if invoice is None:
+                raise faults.not_found()
+            link = {"TxnId": invoice["Id"], "TxnType": "Invoice"}
+            body = {"CustomerRef": {"value": invoice["CustomerRef"]["value"]}, "TotalAmt": amount,
+                    "Line": [{"Amount": amount, "LinkedTxn": [link]}]}  # fmt: skip
+            if payment_method_name is not None:
+                method = self.company.table("PaymentMethod").find(Name=payment_method_name)
+                body["PaymentMethodRef"] = {"value": method["Id"] if method else payment_method_name}
+            if txn_date is not None:
+                body["TxnDate"] = str(txn_date)
+            return copy.deepcopy(self.execute(PaymentRules(), "save", body))
+
+    def void_payment(self, payment_id):
+        """Void a Payment as a person would in QuickBooks; returns it (amounts zeroed, "Voided" note)."""
+        return self.change_payment(payment_id, "void")
+
+    def delete_payment(self, payment_id):
+        """Delete a Payment as a person would in QuickBooks; CDC then lists it as deleted."""
+        return self.change_payment(payment_id, "delete")
+
+    def change_payment(self, payment_id, operation):
+        with self.lock:
+            row = self.company.table("Payment").get(payment_id)
+            if row is None:
+                raise faults.not_found()
+            return copy.deepcopy(
+                self.execute(PaymentRules(), operation, {"Id": row["Id"], "SyncToken": row["SyncToken"]})
+            )
 
     def save(self, rules, body):
         """Create or update one row from ``body``; returns (row, operation) or raises ``WriteRejected``."""
