@@ -1,6 +1,6 @@
 {
     "name": "Nexudus – QuickBooks Online Connector",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "summary": "Transfer Nexudus invoices and payments to QuickBooks Online, exactly once, from Odoo",
     "category": "Accounting/Accounting",
     "author": "nexudus_qbo_connector developers",
@@ -17,6 +17,8 @@
         "views/nexudus_qbo_mapping_views.xml",
         "views/nexudus_qbo_invoice_views.xml",
         "data/nexudus_qbo_invoice_actions.xml",
+        "views/nexudus_qbo_payment_views.xml",
+        "data/nexudus_qbo_payment_actions.xml",
         "data/ir_cron.xml",
         "views/nexudus_qbo_token_views.xml",
         "views/qbo_oauth_templates.xml",

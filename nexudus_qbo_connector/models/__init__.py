@@ -9,6 +9,8 @@ from . import (
     nexudus_qbo_invoice_transfer,
     nexudus_qbo_item,
     nexudus_qbo_location,
+    nexudus_qbo_payment,
+    nexudus_qbo_payment_sync,
     nexudus_qbo_tax_code,
     nexudus_qbo_tax_map,
     nexudus_qbo_tax_rate,

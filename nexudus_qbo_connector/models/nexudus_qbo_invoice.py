@@ -145,8 +145,8 @@ class NexudusQboInvoice(models.Model):
         self.invalidate_recordset()
         return counts
 
-    def _notify_result(self, counts, title):
-        labels = dict(self._fields["transfer_state"]._description_selection(self.env))
+    def _notify_result(self, counts, title, labels=None):
+        labels = labels or dict(self._fields["transfer_state"]._description_selection(self.env))
         parts = [f"{count} {labels[state].lower()}" for state, count in sorted(counts.items())]
         return {
             "type": "ir.actions.client",
@@ -173,4 +173,5 @@ class NexudusQboInvoice(models.Model):
         remaining = 0
         for company in companies.filtered(lambda c: c.qbo_state == "connected"):
             remaining += self.with_company(company)._sync_company(company, first_call)
+            remaining += self.env["nexudus.qbo.payment"].with_company(company)._sync_payments(company, first_call)
         self.env["ir.cron"]._commit_progress(remaining=remaining)

@@ -289,7 +289,8 @@ class NexudusQboInvoice(models.Model):
             "CustomerRef": invoice["CustomerRef"],
             "TotalAmt": Decimal("0.00"),
             "TxnDate": memo.get("TxnDate"),
-            "PrivateNote": f"Nexudus credit note {self.number} applied to invoice {original.number}",
+            "PrivateNote": f"Nexudus credit note {self.number} applied to invoice {original.number} "
+            f"[nexudus-credit {self.nexudus_id}]",
             "Line": [
                 {"Amount": amount, "LinkedTxn": [{"TxnId": original.qbo_id, "TxnType": "Invoice"}]},
                 {"Amount": amount, "LinkedTxn": [{"TxnId": self.qbo_id, "TxnType": "CreditMemo"}]},

@@ -21,6 +21,9 @@ class NexudusQboLocation(models.Model):
     time_zone = fields.Char("Time zone", help="The location's own time zone: invoice dates are taken in it.")
     prices_include_tax = fields.Boolean(help="Prices in this location are entered tax included.")
     active = fields.Boolean(default=True)
+    payment_cursor = fields.Datetime(
+        "Payments read up to", help="The newest Nexudus ledger entry CreatedOn read for this location."
+    )
     invoice_cursor = fields.Datetime(
         "Invoices read up to", help="The newest Nexudus UpdatedOn read for this location's invoices."
     )

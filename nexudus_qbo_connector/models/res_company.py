@@ -76,6 +76,9 @@ class ResCompany(models.Model):
     nexudus_qbo_auto_send_invoices = fields.Boolean("Automatically send invoices issued in Nexudus to QuickBooks")
     nexudus_qbo_auto_pull_payments = fields.Boolean("Automatically send payments recorded in QuickBooks to Nexudus")
     nexudus_qbo_interval_hours = fields.Integer("Run every (hours)", default=6)
+    qbo_payment_cursor = fields.Datetime(
+        "QuickBooks payments read up to", copy=False, help="Payments changed in QuickBooks after this are read next."
+    )
 
     _nexudus_qbo_interval_positive = models.Constraint(
         "CHECK (nexudus_qbo_interval_hours > 0)",

@@ -6,8 +6,10 @@ not slept away in a worker: :class:`ThrottledError` carries ``retry_after`` so t
 its scheduled action instead.
 """
 
+import json
 import re
 import time
+from decimal import Decimal
 
 import requests
 
@@ -97,3 +99,21 @@ def _retry_after(response):
 def _short_text(response):
     text = (response.text or "").strip()
     return text[:300] or f"HTTP {response.status_code}"
+
+
+def wire_json(body):
+    """``body`` as JSON with its Decimals written as plain numbers, digit for digit.
+
+    Amounts here have at most 15 significant digits, which a float's shortest repr gives back exactly;
+    anything that would not survive that is refused rather than rounded.
+    """
+
+    def number(value):
+        if not isinstance(value, Decimal):
+            raise TypeError(f"{type(value).__name__} is not JSON serializable")
+        as_float = float(value)
+        if Decimal(repr(as_float)) != value:
+            raise ValueError(f"{value} cannot be sent exactly as a JSON number")
+        return int(value) if value == value.to_integral_value() and abs(value) < 2**53 else as_float
+
+    return json.dumps(body, default=number, ensure_ascii=False)

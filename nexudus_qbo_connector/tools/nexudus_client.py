@@ -9,7 +9,7 @@ throttled; write answers carrying ``WasSuccessful``.
 import time
 
 from .errors import AuthError, InvalidGrantError, NotFoundError, RejectedError, ThrottledError, TransientError
-from .http_client import ApiClient
+from .http_client import ApiClient, wire_json
 
 DEFAULT_URL = "https://spaces.nexudus.com"
 
@@ -24,6 +24,7 @@ ENTITIES = {
     "financialaccounts": "billing/financialaccounts",
 }
 MAX_PAGE_SIZE = 1000
+JSON = {"Content-Type": "application/json"}
 TOKEN_MARGIN = 300  # refresh an access token this many seconds before it expires
 
 
@@ -132,6 +133,29 @@ class NexudusClient(ApiClient):
         """One page of ``entity`` records, for callers that page by a moving key (see ``list``)."""
         params = {**(filters or {}), "page": page, "size": size, "orderBy": order_by}
         return self._api("GET", f"/api/{ENTITIES[entity]}", params=params).json().get("Records") or []
+
+    # -- writing ---------------------------------------------------------------------------------
+    def create(self, entity, record):
+        """Create one record; returns its new Id. Nexudus wraps write answers: ``WasSuccessful`` false
+        means refused, whatever the HTTP status said."""
+        body = self._api("POST", f"/api/{ENTITIES[entity]}", data=wire_json(record), headers=JSON).json()
+        self._check_written(body)
+        return (body.get("Value") or {}).get("Id")
+
+    def run_command(self, entity, key, ids, parameters=()):
+        """Run a Nexudus command (``PAY_COWORKER_INVOICE_MANUAL`` …) on ``ids``; HTTP 200 can still be a refusal."""
+        payload = {"Key": key, "Ids": list(ids), "Parameters": list(parameters)}
+        body = self._api("POST", f"/api/{ENTITIES[entity]}/runcommand", data=wire_json(payload), headers=JSON).json()
+        self._check_written(body)
+        return body
+
+    def _check_written(self, body):
+        if isinstance(body, dict) and body.get("WasSuccessful") is False:
+            errors = body.get("Errors") or []
+            detail = "; ".join(f"{e.get('PropertyName')}: {e.get('Message')}" for e in errors) or None
+            raise RejectedError(
+                body.get("Message") or "Nexudus refused the change.", service=self.service, status=200, detail=detail
+            )
 
     def _api(self, method, path, **kw):
         self.ensure_token()

@@ -7,9 +7,7 @@ new authorisation helps; queries return at most 1,000 rows a page (100 when MAXR
 ``fault`` one from the gateway.
 """
 
-import json
 import time
-from decimal import Decimal
 
 import requests
 from oauthlib.oauth2.rfc6749 import errors as oauth2_errors
@@ -24,7 +22,7 @@ from .errors import (
     ThrottledError,
     TransientError,
 )
-from .http_client import ApiClient
+from .http_client import ApiClient, wire_json
 from .redaction import get_logger
 
 # requests-oauthlib logs token request headers and bodies at debug level: mask them.
@@ -267,24 +265,6 @@ class QboClient(ApiClient):
         if status >= 500:
             return TransientError(message, **kw)
         return RejectedError(message, **kw)
-
-
-def wire_json(body):
-    """``body`` as JSON with its Decimals written as plain numbers, digit for digit.
-
-    Amounts here have at most 15 significant digits, which a float's shortest repr gives back exactly;
-    anything that would not survive that is refused rather than rounded.
-    """
-
-    def number(value):
-        if not isinstance(value, Decimal):
-            raise TypeError(f"{type(value).__name__} is not JSON serializable")
-        as_float = float(value)
-        if Decimal(repr(as_float)) != value:
-            raise ValueError(f"{value} cannot be sent exactly as a JSON number")
-        return int(value) if value == value.to_integral_value() and abs(value) < 2**53 else as_float
-
-    return json.dumps(body, default=number, ensure_ascii=False)
 
 
 def quote(value):

@@ -1,0 +1,100 @@
+import json
+from decimal import Decimal
+
+from odoo import api, fields, models
+
+PAYMENT_STATES = [
+    ("to_send", "To send"),
+    ("sending", "Sending"),
+    ("sent", "Sent"),
+    ("held", "Held"),
+    ("failed", "Failed"),
+    ("attention", "Needs attention"),
+]
+
+
+class NexudusQboPayment(models.Model):
+    """A payment moving between Nexudus and QuickBooks, in one direction, and where it stands.
+
+    Nexudus → QuickBooks: one row per Nexudus ledger entry paying (or refunding) a transferred invoice.
+    QuickBooks → Nexudus: one row per QuickBooks payment line applied to a transferred invoice. The row
+    is the queue and the log, like an invoice's; the payment as the other side sent it is kept as JSON.
+    """
+
+    _name = "nexudus.qbo.payment"
+    _description = "Nexudus–QuickBooks payment"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "payment_date desc, id desc"
+    _check_company_auto = True
+
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    direction = fields.Selection(
+        [("nexudus_to_qbo", "Nexudus → QuickBooks"), ("qbo_to_nexudus", "QuickBooks → Nexudus")],
+        required=True,
+        readonly=True,
+    )
+    invoice_id = fields.Many2one(
+        "nexudus.qbo.invoice", string="Invoice", required=True, index=True, readonly=True, check_company=True
+    )
+    currency_id = fields.Many2one(related="invoice_id.currency_id")
+    amount = fields.Monetary(readonly=True, help="Negative for a refund or reversal.")
+    payment_date = fields.Date("Date", readonly=True)
+    method = fields.Char("Method", readonly=True)
+    nexudus_ledger_id = fields.Integer("Nexudus ledger entry", readonly=True, index=True)
+    qbo_payment_id = fields.Char("QuickBooks payment", readonly=True, index=True)
+    state = fields.Selection(PAYMENT_STATES, default="to_send", required=True, readonly=True, index=True, tracking=True)
+    reason = fields.Text("Why", readonly=True)
+    attempts = fields.Integer(readonly=True)
+    request_revision = fields.Integer(readonly=True)
+    request_id = fields.Char("Request ID", readonly=True, copy=False)
+    last_transfer_at = fields.Datetime("Last transfer", readonly=True, copy=False)
+    source_json = fields.Text(readonly=True, groups="base.group_no_one")
+
+    _nexudus_entry_uniq = models.UniqueIndex(
+        "(company_id, nexudus_ledger_id) WHERE direction = 'nexudus_to_qbo'",
+        "This Nexudus payment is already recorded.",
+    )
+    _qbo_line_uniq = models.UniqueIndex(
+        "(company_id, qbo_payment_id, invoice_id) WHERE direction = 'qbo_to_nexudus'",
+        "This QuickBooks payment is already recorded for this invoice.",
+    )
+
+    @api.depends("direction", "invoice_id", "amount")
+    def _compute_display_name(self):
+        for payment in self:
+            kind = self.env._("Refund") if payment.amount < 0 else self.env._("Payment")
+            payment.display_name = f"{kind} {abs(payment.amount):.2f} – {payment.invoice_id.display_name}"
+
+    def _source(self):
+        return json.loads(self.sudo().source_json or "{}", parse_float=Decimal)
+
+    def action_send(self):
+        """Send the selected payments now (a person asked), whatever the automatic options say."""
+        counts = self._run_in_own_transaction("_send_now", self.ids)
+        title = self.env._("Send payments")
+        return self.env["nexudus.qbo.invoice"]._notify_result(counts, title, dict(PAYMENT_STATES))
+
+    def action_retry(self):
+        rows = self.filtered(lambda r: r.state in ("failed", "held"))
+        counts = self._run_in_own_transaction("_send_now", rows.ids)
+        return self.env["nexudus.qbo.invoice"]._notify_result(
+            counts, self.env._("Retry payments"), dict(PAYMENT_STATES)
+        )
+
+    def action_mark_resolved(self):
+        """A person dealt with a payment that needed attention (e.g. reversed it in Nexudus by hand)."""
+        for row in self.filtered(lambda r: r.state == "attention"):
+            row.write({"state": "sent", "reason": False})
+            row.message_post(body=self.env._("Marked as dealt with by %(user)s.", user=self.env.user.name))
+
+    def _run_in_own_transaction(self, method, ids):
+        """Like invoices: each step is committed in a transaction of its own, whatever the click's does."""
+        self.browse(ids).check_access("write")
+        with self.env.registry.cursor() as cr:
+            rows = self.with_env(self.env(cr=cr, su=True)).browse(ids)
+            getattr(rows, method)()
+            counts = {}
+            for row in rows:
+                counts[row.state] = counts.get(row.state, 0) + 1
+        self.invalidate_recordset()
+        return counts

@@ -1,0 +1,102 @@
+"""Payments between Nexudus and QuickBooks, as plain data: which ledger entries are payments, the
+QuickBooks Payment body for one, and the Nexudus ledger entry for a QuickBooks payment line.
+
+Markers in memos and descriptions say which side a payment started on, so that nothing is echoed back:
+a QuickBooks payment the connector made carries ``[nexudus-payment <ledger id>]``; a Nexudus ledger entry
+it made carries ``[qbo-payment <payment id>]`` and QuickBooks (501) as provider.
+"""
+
+import re
+from decimal import Decimal
+
+from .invoice_payload import money
+
+QUICKBOOKS_PROVIDER = 501  # Nexudus ePaymentProvider "Quickbooks"
+# QuickBooks payment method name (lower case) -> Nexudus ePaymentProvider; anything else is QuickBooks (501).
+PROVIDER_BY_METHOD = {"cash": 997, "check": 998, "cheque": 998, "credit card": 991, "bank transfer": 996}
+# Nexudus ePaymentProvider -> the QuickBooks payment method name it is recorded under, when QuickBooks has it.
+METHOD_BY_PROVIDER = {997: "Cash", 998: "Check", 991: "Credit Card", 992: "Credit Card", 993: "Credit Card",
+                      4: "Credit Card", 15: "Credit Card"}  # fmt: skip
+NEXUDUS_MARKER = re.compile(r"\[nexudus-(?:payment|credit) ")
+QBO_MARKER = re.compile(r"\[qbo-payment (\w+)\]")
+
+
+def nexudus_marker(entry_id):
+    return f"[nexudus-payment {entry_id}]"
+
+
+def qbo_marker(payment_id):
+    return f"[qbo-payment {payment_id}]"
+
+
+def ledger_amount(entry):
+    """What a ledger entry moves on its invoice: a payment is positive, a refund or reversal negative,
+    and anything not linked to an invoice (or from QuickBooks itself) is None."""
+    if not entry.get("CoworkerInvoiceId"):
+        return None
+    if entry.get("PaymentGatewayName") == QUICKBOOKS_PROVIDER or QBO_MARKER.search(entry.get("Description") or ""):
+        return None  # recorded from QuickBooks: never sent back
+    amount = money(entry.get("Credit")) - money(entry.get("Debit"))
+    return amount or None
+
+
+def qbo_payment(entry, amount, *, invoice_id, customer_id, deposit_account_id=None, method_id=None, currency=None):
+    """The QuickBooks Payment applying ``amount`` of the Nexudus ledger ``entry`` to invoice ``invoice_id``."""
+    body = {
+        "CustomerRef": {"value": customer_id},
+        "TotalAmt": amount,
+        "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}]}],
+        "PaymentRefNum": str(entry["Id"])[:21],
+        "PrivateNote": f"Nexudus payment {entry['Id']} for invoice {entry.get('CoworkerInvoiceInvoiceNumber') or ''} "
+        f"{nexudus_marker(entry['Id'])}",
+    }
+    date = (entry.get("TransactionDateLocal") or entry.get("TransactionDate") or "")[:10]
+    if date:
+        body["TxnDate"] = date
+    if deposit_account_id:
+        body["DepositToAccountRef"] = {"value": deposit_account_id}
+    if method_id:
+        body["PaymentMethodRef"] = {"value": method_id}
+    if currency:
+        body["CurrencyRef"] = {"value": currency}
+    return body
+
+
+def is_from_nexudus(payment):
+    """Whether a QuickBooks payment was made by the connector (a Nexudus payment, or a credit applied)."""
+    return bool(NEXUDUS_MARKER.search(payment.get("PrivateNote") or ""))
+
+
+def invoice_lines(payment):
+    """``[(invoice id, amount)]``: what a QuickBooks payment applies to invoices."""
+    applied = []
+    for line in payment.get("Line") or []:
+        for link in line.get("LinkedTxn") or []:
+            if link.get("TxnType") == "Invoice":
+                applied.append((str(link["TxnId"]), money(line.get("Amount"))))
+    return applied
+
+
+def is_voided(payment):
+    return money(payment.get("TotalAmt")) == 0 and (payment.get("PrivateNote") or "").startswith("Voided")
+
+
+def provider_for(method_name):
+    return PROVIDER_BY_METHOD.get((method_name or "").strip().lower(), QUICKBOOKS_PROVIDER)
+
+
+def ledger_entry(payment, amount, invoice, method_name=None):
+    """The Nexudus ledger entry recording ``amount`` of QuickBooks ``payment`` on the Nexudus ``invoice``."""
+    method = f" by {method_name}" if method_name else ""
+    return {
+        "BusinessId": invoice["BusinessId"],
+        "CoworkerId": invoice["CoworkerId"],
+        "CoworkerInvoiceId": invoice["Id"],
+        "Description": f"QuickBooks payment {payment['Id']}{method} {qbo_marker(payment['Id'])}",
+        "Code": "PAYM",
+        "Debit": Decimal("0.00"),
+        "Credit": amount,
+        "Balance": Decimal("0.00"),
+        "PaymentGatewayName": provider_for(method_name),
+        "TransactionDate": f"{payment.get('TxnDate')}T12:00:00Z" if payment.get("TxnDate") else None,
+    }

@@ -1,0 +1,193 @@
+from decimal import Decimal
+
+import requests
+
+from odoo.tests import tagged
+
+from .common import FreshServicesCase
+from .transfer_common import complete_mappings, import_invoices, money, prepare_transfers, qbo_rows, send
+
+D = Decimal
+
+
+@tagged("standard", "post_install", "-at_install")
+class TestPayments(FreshServicesCase):
+    """Payments both ways end with both sides agreeing, nothing doubled after reruns and faults."""
+
+    world_sizes = {"seed": 7, "profile": "uk", "locations": 3, "customers": 12, "invoices": 40, "payments": 0}
+
+    def setUp(self):
+        super().setUp()
+        company = prepare_transfers(self)
+        complete_mappings(self)
+        company.write(
+            {
+                "nexudus_qbo_send_payments": True,
+                "nexudus_qbo_reconcile_payments": True,
+                "nexudus_qbo_auto_pull_payments": True,
+            }
+        )
+        invoices = import_invoices(self)
+        london = self.env["nexudus.qbo.location"].search([("name", "=", "London Bridge")])
+        ready = invoices.filtered(lambda r: r.transfer_state == "to_send" and not r.is_credit_note)
+        self.first, self.second = ready.filtered(lambda r: r.location_id == london)[:2]
+        send(self, self.first | self.second)
+        self.assertEqual((self.first.transfer_state, self.second.transfer_state), ("sent", "sent"))
+        self.payments = self.env["nexudus.qbo.payment"]
+
+    # -- helpers ---------------------------------------------------------------------------------------
+    def nexudus_ledger(self, invoice, credit, debit="0.00"):
+        """What Nexudus records when a member pays (or is refunded) at the desk."""
+        record = self.nexudus.data.coworkerinvoices[invoice.nexudus_id]
+        body = {
+            "BusinessId": record["BusinessId"],
+            "CoworkerId": record["CoworkerId"],
+            "CoworkerInvoiceId": record["Id"],
+            "Description": "Payment received",
+            "Code": "PAYM",
+            "Debit": float(D(debit)),
+            "Credit": float(D(credit)),
+            "PaymentGatewayName": 997,
+        }
+        answer = requests.post(
+            f"{self.nexudus.url}/api/billing/coworkerledgerentries",
+            json=body,
+            auth=("admin@example.com", "secret"),
+            timeout=10,
+        )
+        self.assertTrue(answer.json()["WasSuccessful"], answer.text)
+
+    def run_payments(self):
+        with self.enter_registry_test_mode():
+            self.payments.action_import_from_nexudus()
+            self.payments.action_pull_from_qbo()
+        self.env.invalidate_all()
+        return self.payments.search([])
+
+    def qbo_invoice(self, invoice):
+        return self.qbo.company.table("Invoice").get(invoice.qbo_id)
+
+    def nexudus_invoice(self, invoice):
+        return self.nexudus.data.coworkerinvoices[invoice.nexudus_id]
+
+    def total(self, invoice):
+        return money(self.nexudus_invoice(invoice)["TotalAmount"])
+
+    # -- Nexudus → QuickBooks --------------------------------------------------------------------------
+    def test_nexudus_payment_in_full(self):
+        self.nexudus_ledger(self.first, self.total(self.first))
+        rows = self.run_payments()
+        self.assertEqual(len(rows), 1)
+        self.assertEqual((rows.direction, rows.state), ("nexudus_to_qbo", "sent"), rows.reason)
+        self.assertEqual(money(self.qbo_invoice(self.first)["Balance"]), 0)
+        payment = self.qbo.company.table("Payment").get(rows.qbo_payment_id)
+        self.assertEqual(money(payment["TotalAmt"]), self.total(self.first))
+        self.assertEqual(payment["DepositToAccountRef"]["value"], self._payments_account().qbo_id)
+        self.assertEqual(payment["PaymentMethodRef"]["name"], "Cash")
+        writes = (len(self.qbo.writes), len(self.nexudus.writes))
+        self.assertEqual(len(self.run_payments()), 1, "not echoed back from QuickBooks")
+        self.assertEqual((len(self.qbo.writes), len(self.nexudus.writes)), writes, "nothing doubled")
+
+    def test_nexudus_payment_in_two_parts(self):
+        total = self.total(self.first)
+        part = (total / 3).quantize(D("0.01"))
+        self.nexudus_ledger(self.first, part)
+        self.run_payments()
+        self.nexudus_ledger(self.first, total - part)
+        rows = self.run_payments()
+        self.assertEqual(rows.mapped("state"), ["sent", "sent"])
+        self.assertEqual(sorted(money(r.amount) for r in rows), sorted([part, total - part]))
+        self.assertEqual(money(self.qbo_invoice(self.first)["Balance"]), 0)
+        self.assertEqual(len(qbo_rows(self, "Payment")), 2)
+
+    def test_nexudus_payment_refunded(self):
+        total = self.total(self.first)
+        self.nexudus_ledger(self.first, total)
+        self.run_payments()
+        self.nexudus_ledger(self.first, "0.00", debit=total)
+        rows = self.run_payments()
+        refund = rows.filtered(lambda r: r.amount < 0)
+        self.assertEqual(refund.state, "sent", refund.reason)
+        self.assertEqual(money(self.qbo_invoice(self.first)["Balance"]), total, "the invoice is open again")
+        self.assertEqual(money(self.nexudus_invoice(self.first)["PaidAmount"]), 0)
+
+    def test_payment_waits_for_its_invoice_and_holds_with_automatic_application_on(self):
+        self.qbo.company.preferences["SalesFormsPrefs"]["AutoApplyPayments"] = True
+        self.nexudus_ledger(self.first, self.total(self.first))
+        row = self.run_payments()
+        self.assertEqual(row.state, "held")
+        self.assertIn("Automatically apply payments", row.reason)
+        self.assertFalse(qbo_rows(self, "Payment"))
+        self.qbo.company.preferences["SalesFormsPrefs"]["AutoApplyPayments"] = False
+        with self.enter_registry_test_mode():
+            row.action_retry()
+        self.assertEqual(row.state, "sent")
+
+    def test_lost_quickbooks_answer_is_recovered_without_a_second_payment(self):
+        self.nexudus_ledger(self.first, self.total(self.first))
+        self.qbo.drop_response_after_commit()
+        self.qbo.fail_next_write(count=2, status=503)
+        row = self.run_payments()
+        self.assertEqual(row.state, "sending")
+        self.run_payments()
+        with self.enter_registry_test_mode():
+            row.action_send()
+        self.assertEqual(row.state, "sent")
+        self.assertEqual(len(qbo_rows(self, "Payment")), 1)
+
+    # -- QuickBooks → Nexudus --------------------------------------------------------------------------
+    def test_quickbooks_payment_in_full(self):
+        total = self.total(self.second)
+        payment = self.qbo.record_payment(self.second.qbo_id, str(total), payment_method_name="Check")
+        rows = self.run_payments()
+        self.assertEqual(len(rows), 1)
+        self.assertEqual((rows.direction, rows.state, rows.qbo_payment_id), ("qbo_to_nexudus", "sent", payment["Id"]))
+        record = self.nexudus_invoice(self.second)
+        self.assertEqual(money(record["PaidAmount"]), total)
+        self.assertTrue(record["Paid"])
+        entry = self.nexudus.data.coworkerledgerentries[rows.nexudus_ledger_id]
+        self.assertEqual(entry["PaymentGatewayName"], 998, "Check")
+        self.assertIn(f"[qbo-payment {payment['Id']}]", entry["Description"])
+        writes = (len(self.qbo.writes), len(self.nexudus.writes))
+        self.assertEqual(len(self.run_payments()), 1, "not echoed back to QuickBooks")
+        self.assertEqual((len(self.qbo.writes), len(self.nexudus.writes)), writes, "nothing doubled")
+
+    def test_quickbooks_payment_partial_then_deleted_is_reported(self):
+        part = (self.total(self.second) / 2).quantize(D("0.01"))
+        payment = self.qbo.record_payment(self.second.qbo_id, str(part))
+        row = self.run_payments()
+        self.assertEqual(row.state, "sent")
+        self.assertEqual(money(self.nexudus_invoice(self.second)["PaidAmount"]), part)
+        self.qbo.delete_payment(payment["Id"])
+        row = self.run_payments()
+        self.assertEqual(row.state, "attention")
+        self.assertIn("was deleted in QuickBooks after it was recorded in Nexudus", row.reason)
+        self.assertIn(str(row.nexudus_ledger_id), row.reason)
+        self.assertTrue(row.activity_ids)
+        with self.enter_registry_test_mode():
+            row.action_mark_resolved()
+        self.assertEqual(row.state, "sent")
+
+    def test_nexudus_refusing_or_throttling_leaves_nothing_doubled(self):
+        self.qbo.record_payment(self.second.qbo_id, str(self.total(self.second)))
+        self.nexudus.fail_next(count=3, status=409, retry_after=1)
+        with self.enter_registry_test_mode():
+            self.payments.action_pull_from_qbo()
+        row = self.payments.search([])
+        self.assertIn(row.state, ("to_send", "sending", "failed"))
+        with self.enter_registry_test_mode():
+            row.action_send()
+        self.assertEqual(row.state, "sent", row.reason)
+        entries = [
+            e
+            for e in self.nexudus.data.coworkerledgerentries.values()
+            if e["CoworkerInvoiceId"] == self.second.nexudus_id
+        ]
+        self.assertEqual(len(entries), 1)
+
+    def _payments_account(self):
+        return (
+            self.env["nexudus.qbo.account.map"]
+            .search([("location_id", "=", self.first.location_id.id), ("nexudus_type", "=", "payments")])
+            .qbo_account_id
+        )
