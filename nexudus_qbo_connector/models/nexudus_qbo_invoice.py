@@ -167,11 +167,14 @@ class NexudusQboInvoice(models.Model):
         Odoo calls this again within the same run while it reports work remaining, and reschedules the
         run at once when the run ends with work left; the import is done on the first call only.
         """
-        progress = self.env["ir.cron.progress"].browse(self.env.context.get("ir_cron_progress_id"))
-        first_call = not progress.exists() or not progress.done
+        progress = self.env["ir.cron.progress"].browse(self.env.context.get("ir_cron_progress_id")).exists()
+        first_call = not progress or not progress.done
+        # What was tried once in this run waits for the next run (a service may be down): no busy loop.
+        run_start = progress.create_date if progress else fields.Datetime.now()
         companies = self.env["res.company"].search([("nexudus_location_ids", "!=", False)])
         remaining = 0
         for company in companies.filtered(lambda c: c.qbo_state == "connected"):
-            remaining += self.with_company(company)._sync_company(company, first_call)
-            remaining += self.env["nexudus.qbo.payment"].with_company(company)._sync_payments(company, first_call)
+            remaining += self.with_company(company)._sync_company(company, first_call, run_start)
+            payments = self.env["nexudus.qbo.payment"].with_company(company)
+            remaining += payments._sync_payments(company, first_call, run_start)
         self.env["ir.cron"]._commit_progress(remaining=remaining)

@@ -72,7 +72,7 @@ class NexudusQboInvoice(models.Model):
 
     # -- running -----------------------------------------------------------------------------------
     @api.model
-    def _sync_company(self, company, first_call=True):
+    def _sync_company(self, company, first_call=True, run_start=None):
         """One call of the scheduled run for one company; returns how many invoices are left to send."""
         cron = self.env.ref("nexudus_qbo_connector.ir_cron_nexudus_qbo_sync", raise_if_not_found=False)
         try:
@@ -83,7 +83,11 @@ class NexudusQboInvoice(models.Model):
             if not company.nexudus_qbo_auto_send_invoices:
                 return 0
             pending = self.search(
-                [("company_id", "=", company.id), ("transfer_state", "in", ("to_send", "sending", "to_void"))],
+                [
+                    ("company_id", "=", company.id),
+                    ("transfer_state", "in", ("to_send", "sending", "to_void")),
+                    *not_tried_since(run_start),
+                ],
                 order="is_credit_note, issue_date, id",
             )
             chunk = pending[:SEND_CHUNK]
@@ -139,6 +143,7 @@ class NexudusQboInvoice(models.Model):
             # A new transaction, so that the row is read as the worker that held it last left it.
             self._commit()
             self.invalidate_recordset()
+            self.last_transfer_at = fields.Datetime.now()
             if self.transfer_state == "to_void":
                 self._void_in_qbo(context)
             elif self.transfer_state == "sending":
@@ -394,6 +399,13 @@ class _SendContext:
             taxes={(name, value): t for (loc, name, value), t in self.taxes.items() if loc == location.id},
             default_tax=self.default_tax,
         )
+
+
+def not_tried_since(moment):
+    """A domain: rows not tried since ``moment`` (all rows when it is None)."""
+    if not moment:
+        return []
+    return ["|", ("last_transfer_at", "=", False), ("last_transfer_at", "<=", moment)]
 
 
 def _seconds(value):

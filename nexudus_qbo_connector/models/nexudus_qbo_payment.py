@@ -33,13 +33,11 @@ class NexudusQboPayment(models.Model):
         required=True,
         readonly=True,
     )
-    invoice_id = fields.Many2one(
-        "nexudus.qbo.invoice", string="Invoice", required=True, index=True, readonly=True, check_company=True
-    )
+    invoice_id = fields.Many2one("nexudus.qbo.invoice", required=True, index=True, readonly=True, check_company=True)
     currency_id = fields.Many2one(related="invoice_id.currency_id")
     amount = fields.Monetary(readonly=True, help="Negative for a refund or reversal.")
     payment_date = fields.Date("Date", readonly=True)
-    method = fields.Char("Method", readonly=True)
+    method = fields.Char(readonly=True)
     nexudus_ledger_id = fields.Integer("Nexudus ledger entry", readonly=True, index=True)
     qbo_payment_id = fields.Char("QuickBooks payment", readonly=True, index=True)
     state = fields.Selection(PAYMENT_STATES, default="to_send", required=True, readonly=True, index=True, tracking=True)

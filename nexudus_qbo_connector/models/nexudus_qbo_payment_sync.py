@@ -10,6 +10,7 @@ from ..tools import payment_payload
 from ..tools.errors import ApiError, ThrottledError, TransientError
 from ..tools.invoice_payload import money
 from ..tools.qbo_client import quote
+from .nexudus_qbo_invoice_transfer import not_tried_since
 from .nexudus_qbo_payment import PAYMENT_STATES
 
 _logger = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class NexudusQboPayment(models.Model):
             "invoice_id": invoice.id,
             "amount": float(amount),
             "payment_date": (entry.get("TransactionDateLocal") or entry.get("TransactionDate") or "")[:10] or False,
-            "method": str(entry.get("PaymentGatewayName") or ""),
+            "method": payment_payload.provider_name(entry.get("PaymentGatewayName")) or False,
             "nexudus_ledger_id": entry["Id"],
             "source_json": json.dumps(entry, default=str),
         }
@@ -235,7 +236,7 @@ class NexudusQboPayment(models.Model):
 
     # -- the scheduled action -----------------------------------------------------------------------
     @api.model
-    def _sync_payments(self, company, first_call=True):
+    def _sync_payments(self, company, first_call=True, run_start=None):
         """One call of the scheduled run for one company's payments; returns how many are left to move."""
         if first_call and company.nexudus_qbo_send_payments:
             self._import_nexudus_payments(company)
@@ -249,7 +250,12 @@ class NexudusQboPayment(models.Model):
         if not directions:
             return 0
         pending = self.search(
-            [("company_id", "=", company.id), ("direction", "in", directions), ("state", "in", ("to_send", "sending"))],
+            [
+                ("company_id", "=", company.id),
+                ("direction", "in", directions),
+                ("state", "in", MOVABLE),
+                *not_tried_since(run_start),
+            ],
             order="payment_date, id",
         )
         chunk = pending[:SEND_CHUNK]
@@ -355,6 +361,7 @@ class NexudusQboPayment(models.Model):
             self.invalidate_recordset()
             if self.state not in MOVABLE:
                 return
+            self.last_transfer_at = fields.Datetime.now()
             if self.direction == "nexudus_to_qbo":
                 self._to_qbo(context)
             else:
@@ -393,7 +400,7 @@ class NexudusQboPayment(models.Model):
         if invoice.transfer_state not in ("sent",) or not invoice.qbo_id:
             return self._hold(
                 self.env._(
-                    "Waiting for invoice %(invoice)s to be in QuickBooks (it is “%(state)s”): the payment follows it.",
+                    "Waiting for %(invoice)s to be in QuickBooks (it is “%(state)s”): the payment follows it.",
                     invoice=invoice.display_name,
                     state=dict(invoice._fields["transfer_state"]._description_selection(self.env))[
                         invoice.transfer_state
@@ -536,7 +543,7 @@ class NexudusQboPayment(models.Model):
             self._begin(marker)
         body = payment_payload.ledger_entry(payment, amount, record, self.method)
         try:
-            entry_id = nexudus.create("coworkerledgerentries", body)
+            entry_id = nexudus.add("coworkerledgerentries", body)
         except TransientError as exc:
             self.message_post(
                 body=self.env._("Nexudus did not answer (%(error)s): looked up before any resend.", error=exc)
@@ -551,6 +558,10 @@ class NexudusQboPayment(models.Model):
             ),
             nexudus_ledger_id=entry_id or 0,
         )
+        try:  # the invoice's paid amount and status as Nexudus now has them (the next import would too)
+            invoice._refresh_now()
+        except (ApiError, UserError) as exc:
+            _logger.info("Could not refresh %s from Nexudus: %s", invoice.display_name, exc)
 
 
 class _PaymentContext:

@@ -135,7 +135,7 @@ class NexudusClient(ApiClient):
         return self._api("GET", f"/api/{ENTITIES[entity]}", params=params).json().get("Records") or []
 
     # -- writing ---------------------------------------------------------------------------------
-    def create(self, entity, record):
+    def add(self, entity, record):
         """Create one record; returns its new Id. Nexudus wraps write answers: ``WasSuccessful`` false
         means refused, whatever the HTTP status said."""
         body = self._api("POST", f"/api/{ENTITIES[entity]}", data=wire_json(record), headers=JSON).json()

@@ -17,6 +17,11 @@ PROVIDER_BY_METHOD = {"cash": 997, "check": 998, "cheque": 998, "credit card": 9
 # Nexudus ePaymentProvider -> the QuickBooks payment method name it is recorded under, when QuickBooks has it.
 METHOD_BY_PROVIDER = {997: "Cash", 998: "Check", 991: "Credit Card", 992: "Credit Card", 993: "Credit Card",
                       4: "Credit Card", 15: "Credit Card"}  # fmt: skip
+# Nexudus ePaymentProvider names (research, ledger entries), for people reading a payment.
+PROVIDER_NAMES = {3: "GoCardless", 4: "Stripe", 11: "Manual", 14: "GoCardless Pro", 15: "Credit card",
+                  24: "Stripe ACH", 25: "Stripe Direct Debit", 500: "Xero", 501: "QuickBooks",
+                  989: "Manual direct debit", 990: "Bad debt", 991: "Credit card (manual)", 994: "Credit",
+                  995: "Gift", 996: "Bank transfer", 997: "Cash", 998: "Check", 999: "Other"}  # fmt: skip
 NEXUDUS_MARKER = re.compile(r"\[nexudus-(?:payment|credit) ")
 QBO_MARKER = re.compile(r"\[qbo-payment (\w+)\]")
 
@@ -60,6 +65,10 @@ def qbo_payment(entry, amount, *, invoice_id, customer_id, deposit_account_id=No
     if currency:
         body["CurrencyRef"] = {"value": currency}
     return body
+
+
+def provider_name(provider):
+    return PROVIDER_NAMES.get(provider, f"Nexudus provider {provider}") if provider else ""
 
 
 def is_from_nexudus(payment):

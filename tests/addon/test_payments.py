@@ -185,6 +185,64 @@ class TestPayments(FreshServicesCase):
         ]
         self.assertEqual(len(entries), 1)
 
+    def test_one_change_data_capture_request_per_run_and_the_odoo_invoice_shows_paid(self):
+        self.qbo.record_payment(self.first.qbo_id, str(self.total(self.first)))
+        self.qbo.record_payment(self.second.qbo_id, str(self.total(self.second)))
+        calls = len(self.qbo.cdc_calls)
+        rows = self.run_payments()
+        self.assertEqual(len(self.qbo.cdc_calls) - calls, 1, "one request for all the invoices")
+        self.assertEqual(rows.mapped("state"), ["sent", "sent"])
+        self.assertEqual((self.first | self.second).mapped("nexudus_status"), ["paid", "paid"])
+
+    def test_a_cursor_older_than_change_data_capture_reaches_falls_back_to_a_query(self):
+        self.qbo.record_payment(self.second.qbo_id, str(self.total(self.second)))
+        self.env.company.qbo_payment_cursor = "2026-01-01 00:00:00"
+        calls = len(self.qbo.cdc_calls)
+        rows = self.run_payments()
+        self.assertEqual(len(self.qbo.cdc_calls), calls, "CDC reaches 30 days back only")
+        self.assertEqual((rows.direction, rows.state), ("qbo_to_nexudus", "sent"))
+
+    def test_the_scheduled_action_moves_payments_both_ways(self):
+        self.nexudus_ledger(self.first, self.total(self.first))
+        self.qbo.record_payment(self.second.qbo_id, str(self.total(self.second)))
+        with self.enter_registry_test_mode():
+            self.env.ref("nexudus_qbo_connector.ir_cron_nexudus_qbo_sync").method_direct_trigger()
+        self.env.invalidate_all()
+        rows = self.payments.search([])
+        self.assertEqual(sorted(rows.mapped("direction")), ["nexudus_to_qbo", "qbo_to_nexudus"])
+        self.assertEqual(rows.mapped("state"), ["sent", "sent"])
+        self.assertEqual(money(self.qbo_invoice(self.first)["Balance"]), 0)
+        self.assertTrue(self.nexudus_invoice(self.second)["Paid"])
+
+    def test_a_payment_held_for_its_invoice_follows_it_on_the_next_run(self):
+        waiting = self.env["nexudus.qbo.invoice"].search(
+            [
+                ("transfer_state", "=", "to_send"),
+                ("is_credit_note", "=", False),
+                ("location_id", "=", self.first.location_id.id),
+            ],
+            limit=1,
+        )
+        self.nexudus_ledger(waiting, self.total(waiting))
+        cron = self.env.ref("nexudus_qbo_connector.ir_cron_nexudus_qbo_sync")
+        with self.enter_registry_test_mode():
+            cron.method_direct_trigger()
+        row = self.payments.search([])
+        self.assertEqual(row.state, "held")
+        self.assertIn(f"Waiting for {waiting.display_name} to be in QuickBooks", row.reason)
+        send(self, waiting)
+        with self.enter_registry_test_mode():
+            cron.method_direct_trigger()
+        self.assertEqual(row.state, "sent", row.reason)
+
+    def test_options_off_move_nothing_automatically(self):
+        self.env.company.write({"nexudus_qbo_send_payments": False, "nexudus_qbo_auto_pull_payments": False})
+        self.nexudus_ledger(self.first, self.total(self.first))
+        self.qbo.record_payment(self.second.qbo_id, str(self.total(self.second)))
+        with self.enter_registry_test_mode():
+            self.env.ref("nexudus_qbo_connector.ir_cron_nexudus_qbo_sync").method_direct_trigger()
+        self.assertFalse(self.payments.search([]))
+
     def _payments_account(self):
         return (
             self.env["nexudus.qbo.account.map"]
