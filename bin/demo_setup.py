@@ -3,8 +3,9 @@
 Reads NEXUDUS_URL, QBO_URL and ODOO_URL from the environment. Points the company at the simulators, then
 does what an operator clicks through once: Nexudus "Test connection", "Connect with QuickBooks" (the
 simulator's consent form is submitted over HTTP instead of by a browser), "Refresh lists", "Create
-QuickBooks items", the payments account and default tax code, and a first import of the Nexudus invoices.
-Each step is committed. Lines starting with ``DEMO`` are what bin/demo shows.
+QuickBooks items", the payments account and default tax code, the three payment options (send Nexudus
+payments, reconcile QuickBooks payments, send them to Nexudus automatically) and a first import of the
+Nexudus invoices. Each step is committed. Lines starting with ``DEMO`` are what bin/demo shows.
 """
 
 import os
@@ -79,6 +80,21 @@ print(
     f"DEMO Mappings: {len(maps) - len(unmapped)} of {len(maps)} account mappings ready "
     f"({len(without_item)} QuickBooks items created); payments account {payments_account.display_name or 'none'}; "
     f"default tax code {no_tax.display_name or 'none'}"
+)
+
+# The payment options of Settings › Nexudus ↔ QuickBooks Online; invoices stay sent by hand (the demo's clicks).
+company.write(
+    {
+        "nexudus_qbo_send_payments": True,
+        "nexudus_qbo_reconcile_payments": True,
+        "nexudus_qbo_auto_pull_payments": True,
+    }
+)
+env.cr.commit()
+auto_send = "on" if company.nexudus_qbo_auto_send_invoices else "off: send them from the list"
+print(
+    "DEMO Payments: Nexudus payments sent to QuickBooks, QuickBooks payments reconciled and sent to Nexudus "
+    f"automatically (automatic sending of invoices {auto_send})"
 )
 
 # "Import from Nexudus": every invoice of the served locations, each with its transfer state.
