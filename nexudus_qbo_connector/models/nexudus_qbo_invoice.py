@@ -66,6 +66,7 @@ class NexudusQboInvoice(models.Model):
     nexudus_json = fields.Text(readonly=True, groups="base.group_no_one")
     nexudus_lines_json = fields.Text(readonly=True, groups="base.group_no_one")
     line_ids = fields.One2many("nexudus.qbo.invoice.line", "invoice_id", readonly=True)
+    payment_ids = fields.One2many("nexudus.qbo.payment", "invoice_id", readonly=True)
 
     transfer_state = fields.Selection(
         TRANSFER_STATES, default="to_send", required=True, readonly=True, index=True, tracking=True

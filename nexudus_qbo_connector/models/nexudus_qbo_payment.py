@@ -35,6 +35,8 @@ class NexudusQboPayment(models.Model):
     )
     invoice_id = fields.Many2one("nexudus.qbo.invoice", required=True, index=True, readonly=True, check_company=True)
     currency_id = fields.Many2one(related="invoice_id.currency_id")
+    invoice_number = fields.Char("Nexudus invoice", related="invoice_id.number")
+    qbo_invoice_number = fields.Char("QuickBooks invoice", related="invoice_id.qbo_doc_number")
     amount = fields.Monetary(readonly=True, help="Negative for a refund or reversal.")
     payment_date = fields.Date("Date", readonly=True)
     method = fields.Char(readonly=True)

@@ -168,6 +168,16 @@ class TestPayments(FreshServicesCase):
             row.action_mark_resolved()
         self.assertEqual(row.state, "sent")
 
+    def test_quickbooks_payment_voided_after_it_was_recorded_is_reported(self):
+        payment = self.qbo.record_payment(self.second.qbo_id, str(self.total(self.second)))
+        row = self.run_payments()
+        self.assertEqual(row.state, "sent")
+        self.assertEqual(self.second.payment_ids, row)
+        self.qbo.void_payment(payment["Id"])
+        self.run_payments()
+        self.assertEqual(row.state, "attention")
+        self.assertIn("was voided in QuickBooks after it was recorded in Nexudus", row.reason)
+
     def test_nexudus_refusing_or_throttling_leaves_nothing_doubled(self):
         self.qbo.record_payment(self.second.qbo_id, str(self.total(self.second)))
         self.nexudus.fail_next(count=3, status=409, retry_after=1)
