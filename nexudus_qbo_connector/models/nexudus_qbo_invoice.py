@@ -72,6 +72,7 @@ class NexudusQboInvoice(models.Model):
         TRANSFER_STATES, default="to_send", required=True, readonly=True, index=True, tracking=True
     )
     transfer_reason = fields.Text("Why", readonly=True, help="Why the invoice was skipped or failed, and the fix.")
+    transfer_summary = fields.Char("Why (in short)", compute="_compute_transfer_summary")
     attempts = fields.Integer(readonly=True)
     request_revision = fields.Integer(
         readonly=True, help="Bumped after QuickBooks refused a request, so the next attempt is a new request."
@@ -96,6 +97,11 @@ class NexudusQboInvoice(models.Model):
         for invoice in self:
             kind = self.env._("Credit note") if invoice.is_credit_note else self.env._("Invoice")
             invoice.display_name = f"{kind} {invoice.number or invoice.nexudus_id}"
+
+    @api.depends("transfer_reason")
+    def _compute_transfer_summary(self):
+        for invoice in self:
+            invoice.transfer_summary = _summary(invoice.transfer_reason)
 
     # -- the Nexudus record ------------------------------------------------------------------------
     def _nexudus_record(self):
@@ -179,3 +185,13 @@ class NexudusQboInvoice(models.Model):
             payments = self.env["nexudus.qbo.payment"].with_company(company)
             remaining += payments._sync_payments(company, first_call, run_start)
         self.env["ir.cron"]._commit_progress(remaining=remaining)
+
+
+def _summary(reason):
+    """The first problem of a reason, and how many follow, for the list view."""
+    lines = [line for line in (reason or "").splitlines() if line.strip()]
+    if not lines:
+        return False
+    first = lines[1] if len(lines) > 1 and lines[0].endswith(":") else lines[0]
+    more = len(lines) - 1 - (1 if first is not lines[0] else 0)
+    return f"{first} (+{more} more)" if more > 0 else first

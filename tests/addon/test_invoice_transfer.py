@@ -51,6 +51,7 @@ class TestInvoiceImport(FreshServicesCase):
         unmapped = self.invoices.filtered(lambda r: "Waiting for its mappings" in (r.transfer_reason or ""))
         self.assertTrue(unmapped, "the seed has invoices with unmapped accounts and near-miss tax rates")
         self.assertRegex(unmapped[0].transfer_reason, r"Invoice \S+, line \d+")
+        self.assertRegex(unmapped[0].transfer_summary, r"^Invoice \S+, line \d+ .*Fix")
         self.assertIn("to_send", self.invoices.mapped("transfer_state"))
 
     def test_second_import_changes_nothing_and_a_change_in_nexudus_is_seen(self):
