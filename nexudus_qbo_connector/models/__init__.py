@@ -1,3 +1,6 @@
+from . import nexudus_qbo_transfer_mixin  # first: invoices and payments inherit it
+
+# isort: split
 from . import (
     nexudus_qbo_account,
     nexudus_qbo_account_map,

@@ -33,10 +33,11 @@ class NexudusQboInvoice(models.Model):
 
     _name = "nexudus.qbo.invoice"
     _description = "Nexudus invoice"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "nexudus.qbo.transfer.mixin"]
     _order = "issue_date desc, id desc"
     _rec_name = "number"
     _check_company_auto = True
+    _state_field = "transfer_state"
 
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     location_id = fields.Many2one("nexudus.qbo.location", required=True, index=True, readonly=True, check_company=True)
@@ -132,39 +133,8 @@ class NexudusQboInvoice(models.Model):
         """Read now what changed in Nexudus for the current company's locations."""
         with self.env.registry.cursor() as cr:
             env = self.env(cr=cr, su=True)
-            touched = env["nexudus.qbo.invoice"]._import_company(env.company)
-            counts = {}
-            for row in touched:
-                counts[row.transfer_state] = counts.get(row.transfer_state, 0) + 1
+            counts = env["nexudus.qbo.invoice"]._import_company(env.company)._state_counts()
         return self._notify_result(counts, self.env._("Import from Nexudus"))
-
-    def _run_in_own_transaction(self, method, ids):
-        """Run ``method`` on ``ids`` in a transaction of its own, which commits each step as it goes: a
-        transfer's state must be committed before and after each QuickBooks call, whatever happens to
-        the transaction of the click that started it."""
-        self.browse(ids).check_access("write")
-        with self.env.registry.cursor() as cr:
-            rows = self.with_env(self.env(cr=cr, su=True)).browse(ids)
-            getattr(rows, method)()
-            counts = {}
-            for row in rows:
-                counts[row.transfer_state] = counts.get(row.transfer_state, 0) + 1
-        self.invalidate_recordset()
-        return counts
-
-    def _notify_result(self, counts, title, labels=None):
-        labels = labels or dict(self._fields["transfer_state"]._description_selection(self.env))
-        parts = [f"{count} {labels[state].lower()}" for state, count in sorted(counts.items())]
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": title,
-                "message": ", ".join(parts) or self.env._("Nothing to do."),
-                "type": "warning" if counts.get("failed") else "success",
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
 
     # -- the scheduled action ------------------------------------------------------------------------
     @api.model

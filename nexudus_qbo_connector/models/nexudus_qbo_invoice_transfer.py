@@ -34,10 +34,6 @@ class NexudusQboInvoice(models.Model):
 
     _inherit = "nexudus.qbo.invoice"
 
-    def _commit(self):
-        """Commit now (in a scheduled run, with its progress): what was written must survive a crash."""
-        self.env["ir.cron"]._commit_progress()
-
     # -- states ------------------------------------------------------------------------------------
     def _set_state(self, state, reason=False, **values):
         self.write({"transfer_state": state, "transfer_reason": reason or False, **values})

@@ -23,7 +23,7 @@ class NexudusQboPayment(models.Model):
 
     _name = "nexudus.qbo.payment"
     _description = "Nexudus–QuickBooks payment"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "nexudus.qbo.transfer.mixin"]
     _order = "payment_date desc, id desc"
     _check_company_auto = True
 
@@ -71,30 +71,15 @@ class NexudusQboPayment(models.Model):
     def action_send(self):
         """Send the selected payments now (a person asked), whatever the automatic options say."""
         counts = self._run_in_own_transaction("_send_now", self.ids)
-        title = self.env._("Send payments")
-        return self.env["nexudus.qbo.invoice"]._notify_result(counts, title, dict(PAYMENT_STATES))
+        return self._notify_result(counts, self.env._("Send payments"))
 
     def action_retry(self):
         rows = self.filtered(lambda r: r.state in ("failed", "held"))
         counts = self._run_in_own_transaction("_send_now", rows.ids)
-        return self.env["nexudus.qbo.invoice"]._notify_result(
-            counts, self.env._("Retry payments"), dict(PAYMENT_STATES)
-        )
+        return self._notify_result(counts, self.env._("Retry payments"))
 
     def action_mark_resolved(self):
         """A person dealt with a payment that needed attention (e.g. reversed it in Nexudus by hand)."""
         for row in self.filtered(lambda r: r.state == "attention"):
             row.write({"state": "sent", "reason": False})
             row.message_post(body=self.env._("Marked as dealt with by %(user)s.", user=self.env.user.name))
-
-    def _run_in_own_transaction(self, method, ids):
-        """Like invoices: each step is committed in a transaction of its own, whatever the click's does."""
-        self.browse(ids).check_access("write")
-        with self.env.registry.cursor() as cr:
-            rows = self.with_env(self.env(cr=cr, su=True)).browse(ids)
-            getattr(rows, method)()
-            counts = {}
-            for row in rows:
-                counts[row.state] = counts.get(row.state, 0) + 1
-        self.invalidate_recordset()
-        return counts

@@ -11,10 +11,8 @@ from ..tools.errors import ApiError, ThrottledError, TransientError
 from ..tools.invoice_payload import money
 from ..tools.qbo_client import quote
 from .nexudus_qbo_invoice_transfer import not_tried_since
-from .nexudus_qbo_payment import PAYMENT_STATES
 
 _logger = logging.getLogger(__name__)
-PAYMENT_LABELS = dict(PAYMENT_STATES)
 
 LOCK_NAMESPACE = 0x4E54  # pg advisory lock class for "one worker moves this payment"
 REQUEST_NAMESPACE = uuid.UUID("5b1e0c52-2f0a-4d6e-8a43-7061796d656e")
@@ -284,12 +282,8 @@ class NexudusQboPayment(models.Model):
             env = self.env(cr=cr, su=True)
             found = env["nexudus.qbo.payment"]._pull_qbo_payments(env.company)
             found._send_pending()
-            counts = {}
-            for row in found:
-                counts[row.state] = counts.get(row.state, 0) + 1
-        return self.env["nexudus.qbo.invoice"]._notify_result(
-            counts, self.env._("Payments from QuickBooks"), PAYMENT_LABELS
-        )
+            counts = found._state_counts()
+        return self._notify_result(counts, self.env._("Payments from QuickBooks"))
 
     @api.model
     def action_import_from_nexudus(self):
@@ -299,17 +293,10 @@ class NexudusQboPayment(models.Model):
             env["nexudus.qbo.invoice"]._import_company(env.company)  # a payment's invoice may be new too
             found = env["nexudus.qbo.payment"]._import_nexudus_payments(env.company)
             found._send_pending()
-            counts = {}
-            for row in found:
-                counts[row.state] = counts.get(row.state, 0) + 1
-        return self.env["nexudus.qbo.invoice"]._notify_result(
-            counts, self.env._("Payments from Nexudus"), PAYMENT_LABELS
-        )
+            counts = found._state_counts()
+        return self._notify_result(counts, self.env._("Payments from Nexudus"))
 
     # -- sending ------------------------------------------------------------------------------------
-    def _commit(self):
-        self.env["ir.cron"]._commit_progress()
-
     def _send_now(self):
         """Send these payments now (a person asked): failed ones are tried again as new requests."""
         self.filtered(lambda r: r.state == "failed").write({"state": "to_send"})
