@@ -62,6 +62,8 @@ class NexudusQboCustomerLink(models.Model):
             try:
                 coworker = context.nexudus().get("coworkers", invoice["CoworkerId"])
             except ApiError as exc:
+                if exc.retryable:
+                    raise  # throttled or down: the invoice waits for the next run
                 raise UserError(
                     self.env._(
                         "Reading Nexudus customer %(id)s failed: %(error)s", id=invoice.get("CoworkerId"), error=exc
@@ -90,6 +92,8 @@ class NexudusQboCustomerLink(models.Model):
         try:
             row, kind = self._find_or_create(company, client, coworker, name, currency)
         except ApiError as exc:
+            if exc.retryable:
+                raise  # throttled or down: the invoice waits for the next run
             raise UserError(
                 self.env._(
                     "QuickBooks refused the customer “%(name)s” (Nexudus customer %(id)s): %(error)s",

@@ -125,6 +125,10 @@ class NexudusQboInvoice(models.Model):
                 row._transfer_locked(context)
             except ThrottledError:
                 raise
+            except TransientError as exc:  # not the invoice's fault: it stays as it is for the next run
+                self.env.cr.rollback()
+                row.message_post(body=self.env._("Not sent this time: %(error)s", error=exc))
+                self._commit()
             except (ApiError, UserError) as exc:
                 self.env.cr.rollback()
                 row._set_state("failed", row._failure_text(exc), request_revision=row.request_revision + 1)

@@ -331,6 +331,10 @@ class NexudusQboPayment(models.Model):
                     row._move_locked(context)
                 except ThrottledError:
                     raise
+                except TransientError as exc:  # not the payment's fault: it stays as it is for the next run
+                    self.env.cr.rollback()
+                    row.message_post(body=self.env._("Not sent this time: %(error)s", error=exc))
+                    self._commit()
                 except (ApiError, UserError) as exc:
                     self.env.cr.rollback()
                     text = f"{row.display_name}: {exc}"

@@ -83,6 +83,20 @@ class TestInvoiceCron(CronMixin, FreshServicesCase):
         self.assertFalse(invoices, "nothing read while Nexudus asks to wait")
         self.assertGreater(len(self.triggers() - before), 0, "the run comes back when Nexudus says")
 
+    def test_quickbooks_asking_to_wait_reschedules_the_run_and_loses_nothing(self):
+        before = self.triggers()
+        self.run_cron()  # automatic sending off: import only
+        self.env.company.nexudus_qbo_auto_send_invoices = True
+        self.qbo.fail_next_write(count=3, status=429)  # the first try and both retries are throttled
+        writes = len(self.qbo.writes)
+        invoices = self.run_cron(until_done=False)
+        self.assertGreater(len(self.triggers() - before), 0, "the run comes back later")
+        self.assertEqual(len(self.qbo.writes), writes, "nothing was written while QuickBooks said wait")
+        self.assertFalse(invoices.filtered(lambda r: r.transfer_state == "failed"))
+        invoices = self.run_cron()
+        documents = len(qbo_rows(self, "Invoice")) + len(qbo_rows(self, "CreditMemo"))
+        self.assertEqual(documents, len(invoices.filtered(lambda r: r.transfer_state == "sent")))
+
     def test_pre_flight_problem_stops_sending_not_importing(self):
         self.env.company.nexudus_qbo_auto_send_invoices = True
         self.qbo.company.preferences["SalesFormsPrefs"]["AutoApplyPayments"] = True
