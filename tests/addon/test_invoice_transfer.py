@@ -144,6 +144,16 @@ class TestInvoiceTransfer(FreshServicesCase):
         self.assertEqual(money(document["TotalAmt"]), 0)
         self.assertTrue(document["PrivateNote"].startswith("Voided"))
 
+    def test_a_total_changed_in_nexudus_after_the_transfer_is_said_not_resent(self):
+        row = self.ready.filtered(lambda r: not r.is_credit_note)[0]
+        send(self, row)
+        writes = len(self.qbo.writes)
+        self.nexudus.data.touch_invoice(row.nexudus_id, TotalAmount=Decimal("1.00"))
+        import_invoices(self)
+        self.assertEqual(row.transfer_state, "sent")
+        self.assertEqual(len(self.qbo.writes), writes)
+        self.assertIn("The total changed in Nexudus after the transfer", row.message_ids[0].body)
+
     def test_lost_response_after_commit_is_recovered_without_duplicate(self):
         row = self.ready.filtered(lambda r: not r.is_credit_note)[0]
         link_customers(self, row)
