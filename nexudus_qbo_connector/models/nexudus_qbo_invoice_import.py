@@ -1,30 +1,17 @@
 import json
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import datetime
 from types import GeneratorType
 
 from odoo import fields, models
 from odoo.exceptions import UserError
 
 from ..tools.errors import ApiError, ThrottledError
+from ..tools.invoice_payload import money
+from ..tools.moments import READ_OVERLAP, naive_utc, nexudus_minute
 
 PAGE_SIZE = 200  # invoices read (and committed) at a time
 LINES_CHUNK = 100  # invoice ids per bulk read of lines
 IMPORT_LOCK_NAMESPACE = 0x4E53  # pg advisory lock class for "one worker imports this location"
-OVERLAP = timedelta(minutes=10)  # read again what changed shortly before the cursor: clocks and commits lag
-
-
-def _utc(text):
-    """A Nexudus datetime string as a naive UTC datetime (Odoo's convention), or None."""
-    if not text:
-        return None
-    moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    return (moment.astimezone(timezone.utc) if moment.tzinfo else moment).replace(tzinfo=None)
-
-
-def _minute(moment):
-    """The documented filter format, ``YYYY-MM-DDTHH:mm``; flooring keeps every record the filter must."""
-    return moment.strftime("%Y-%m-%dT%H:%M")
 
 
 class NexudusQboInvoice(models.Model):
@@ -71,12 +58,12 @@ class NexudusQboInvoice(models.Model):
 
     def _import_location(self, company, location, client):
         touched = self.browse()
-        since = location.invoice_cursor - OVERLAP if location.invoice_cursor else datetime(2000, 1, 1)
+        since = location.invoice_cursor - READ_OVERLAP if location.invoice_cursor else datetime(2000, 1, 1)
         page = 1
         while True:
             filters = {
                 "CoworkerInvoice_Business": location.nexudus_id,
-                "from_CoworkerInvoice_UpdatedOn": _minute(since),
+                "from_CoworkerInvoice_UpdatedOn": nexudus_minute(since),
             }
             records = self._nexudus_call(
                 client.page, "coworkerinvoices", filters, order_by="UpdatedOn", size=PAGE_SIZE, page=page
@@ -84,9 +71,9 @@ class NexudusQboInvoice(models.Model):
             touched |= self._upsert_page(company, location, client, records)
             if len(records) < PAGE_SIZE:
                 return touched
-            last = max(_utc(r.get("UpdatedOn")) for r in records)
+            last = max(naive_utc(r.get("UpdatedOn")) for r in records)
             # A full page within one minute cannot move the filter on: take the next page number instead.
-            page, since = (page + 1, since) if _minute(last) == _minute(since) else (1, last)
+            page, since = (page + 1, since) if nexudus_minute(last) == nexudus_minute(since) else (1, last)
 
     def _upsert_page(self, company, location, client, records):
         records = [r for r in records if r.get("BusinessId") in (None, location.nexudus_id)]
@@ -101,7 +88,7 @@ class NexudusQboInvoice(models.Model):
         touched = self.browse()
         for record in changed:
             touched |= self._upsert(company, location, record, lines.get(record["Id"], []), existing.get(record["Id"]))
-        newest = max((_utc(r.get("UpdatedOn")) for r in records), default=None)
+        newest = max((naive_utc(r.get("UpdatedOn")) for r in records), default=None)
         if newest and (not location.invoice_cursor or newest > location.invoice_cursor):
             location.invoice_cursor = newest
         self.env["ir.cron"]._commit_progress()
@@ -155,7 +142,6 @@ class NexudusQboInvoice(models.Model):
         return row
 
     def _values_from_nexudus(self, record, lines):
-        money = lambda key: Decimal(str(record.get(key) or 0))  # noqa: E731
         currency = (
             self.env["res.currency"]
             .with_context(active_test=False)
@@ -174,9 +160,9 @@ class NexudusQboInvoice(models.Model):
             "nexudus_coworker_id": record.get("CoworkerId") or 0,
             "currency_id": currency.id,
             "currency_code": record.get("CurrencyCode") or False,
-            "amount_total": float(money("TotalAmount")),
-            "amount_tax": float(money("TaxAmount")),
-            "amount_paid": float(money("PaidAmount")),
+            "amount_total": float(money(record.get("TotalAmount"))),
+            "amount_tax": float(money(record.get("TaxAmount"))),
+            "amount_paid": float(money(record.get("PaidAmount"))),
             "issue_date": (record.get("CreatedOnLocal") or record.get("CreatedOn") or "")[:10] or False,
             "due_date": (record.get("DueDateLocal") or record.get("DueDate") or "")[:10] or False,
             "period_start": (record.get("InvoiceFromDateLocal") or record.get("InvoiceFromDate") or "")[:10] or False,
@@ -242,7 +228,7 @@ def _status(record):
         return "void"
     if record.get("Draft"):
         return "draft"
-    paid, total = Decimal(str(record.get("PaidAmount") or 0)), Decimal(str(record.get("TotalAmount") or 0))
+    paid, total = money(record.get("PaidAmount")), money(record.get("TotalAmount"))
     if record.get("Paid") or (total and paid >= total):
         return "paid"
     return "partly_paid" if paid > 0 else "issued"

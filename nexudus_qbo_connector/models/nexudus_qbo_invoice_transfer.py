@@ -1,6 +1,5 @@
 import logging
 import uuid
-from datetime import timedelta
 from decimal import Decimal
 
 from odoo import api, fields, models
@@ -70,7 +69,6 @@ class NexudusQboInvoice(models.Model):
     @api.model
     def _sync_company(self, company, first_call=True, run_start=None):
         """One call of the scheduled run for one company; returns how many invoices are left to send."""
-        cron = self.env.ref("nexudus_qbo_connector.ir_cron_nexudus_qbo_sync", raise_if_not_found=False)
         try:
             if first_call:
                 self._import_company(company)
@@ -92,8 +90,7 @@ class NexudusQboInvoice(models.Model):
             return len(pending) - len(chunk)
         except ThrottledError as exc:
             _logger.info("Nexudus–QuickBooks run for %s paused: %s", company.name, exc)
-            if cron:
-                cron._trigger(at=fields.Datetime.now() + _seconds(exc.retry_after or 60))
+            self._retry_later(exc)
         except UserError as exc:
             _logger.warning("Nexudus–QuickBooks run for %s stopped: %s", company.name, exc)
         return 0
@@ -120,19 +117,10 @@ class NexudusQboInvoice(models.Model):
         self.env["nexudus.qbo.preflight"]._assert_ready(company)
         client = company._qbo_client()
         context = _SendContext(company, client, client.preferences())
-        for row in self:
-            try:
-                row._transfer_locked(context)
-            except ThrottledError:
-                raise
-            except TransientError as exc:  # not the invoice's fault: it stays as it is for the next run
-                self.env.cr.rollback()
-                row.message_post(body=self.env._("Not sent this time: %(error)s", error=exc))
-                self._commit()
-            except (ApiError, UserError) as exc:
-                self.env.cr.rollback()
-                row._set_state("failed", row._failure_text(exc), request_revision=row.request_revision + 1)
-                self._commit()
+        self._move_each(lambda row: row._transfer_locked(context))
+
+    def _record_failure(self, exc):
+        self._set_state("failed", self._failure_text(exc), request_revision=self.request_revision + 1)
 
     def _transfer_locked(self, context):
         cr = self.env.cr
@@ -406,7 +394,3 @@ def not_tried_since(moment):
     if not moment:
         return []
     return ["|", ("last_transfer_at", "=", False), ("last_transfer_at", "<=", moment)]
-
-
-def _seconds(value):
-    return timedelta(seconds=float(value))

@@ -9,6 +9,7 @@ from odoo.exceptions import UserError
 from ..tools import payment_payload
 from ..tools.errors import ApiError, ThrottledError, TransientError
 from ..tools.invoice_payload import money
+from ..tools.moments import READ_OVERLAP, naive_utc, nexudus_minute
 from ..tools.qbo_client import quote
 from .nexudus_qbo_invoice_transfer import not_tried_since
 
@@ -17,18 +18,12 @@ _logger = logging.getLogger(__name__)
 LOCK_NAMESPACE = 0x4E54  # pg advisory lock class for "one worker moves this payment"
 REQUEST_NAMESPACE = uuid.UUID("5b1e0c52-2f0a-4d6e-8a43-7061796d656e")
 CDC_WINDOW = timedelta(days=29)  # QuickBooks looks back 30 days at most; a day's margin for clocks
-OVERLAP = timedelta(minutes=10)
 SEND_CHUNK = 100
 MOVABLE = ("to_send", "sending", "held")
 
 
 def _iso(moment):
     return moment.replace(tzinfo=timezone.utc).isoformat(timespec="seconds")
-
-
-def _utc(text):
-    moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    return (moment.astimezone(timezone.utc) if moment.tzinfo else moment).replace(tzinfo=None)
 
 
 class NexudusQboPayment(models.Model):
@@ -54,10 +49,10 @@ class NexudusQboPayment(models.Model):
         invoices = self.env["nexudus.qbo.invoice"]
         found = self.browse()
         for location in company.nexudus_location_ids:
-            since = location.payment_cursor - OVERLAP if location.payment_cursor else datetime(2000, 1, 1)
+            since = location.payment_cursor - READ_OVERLAP if location.payment_cursor else datetime(2000, 1, 1)
             filters = {
                 "CoworkerLedgerEntry_Business": location.nexudus_id,
-                "from_CoworkerLedgerEntry_CreatedOn": since.strftime("%Y-%m-%dT%H:%M"),
+                "from_CoworkerLedgerEntry_CreatedOn": nexudus_minute(since),
             }
             entries = invoices._nexudus_call(client.list, "coworkerledgerentries", filters, order_by="CreatedOn")
             by_invoice = {
@@ -70,9 +65,13 @@ class NexudusQboPayment(models.Model):
                 )
             }
             known = set(
-                self.search([("company_id", "=", company.id), ("direction", "=", "nexudus_to_qbo")])
-                .filtered(lambda p, ids={e["Id"] for e in entries}: p.nexudus_ledger_id in ids)
-                .mapped("nexudus_ledger_id")
+                self.search(
+                    [
+                        ("company_id", "=", company.id),
+                        ("direction", "=", "nexudus_to_qbo"),
+                        ("nexudus_ledger_id", "in", [e["Id"] for e in entries]),
+                    ]
+                ).mapped("nexudus_ledger_id")
             )
             newest = location.payment_cursor
             for entry in entries:
@@ -80,7 +79,7 @@ class NexudusQboPayment(models.Model):
                 invoice = by_invoice.get(entry.get("CoworkerInvoiceId"))
                 if amount is not None and invoice and not invoice.transferred_by_nexudus and entry["Id"] not in known:
                     found |= self.create(self._values_from_ledger(company, invoice, entry, amount))
-                created = _utc(entry["CreatedOn"]) if entry.get("CreatedOn") else None
+                created = naive_utc(entry["CreatedOn"]) if entry.get("CreatedOn") else None
                 if created and (not newest or created > newest):
                     newest = created
             location.payment_cursor = newest
@@ -106,7 +105,7 @@ class NexudusQboPayment(models.Model):
         cursor is older than CDC reaches back)."""
         client = client or company._qbo_client()
         now = fields.Datetime.now()
-        since = company.qbo_payment_cursor - OVERLAP if company.qbo_payment_cursor else None
+        since = company.qbo_payment_cursor - READ_OVERLAP if company.qbo_payment_cursor else None
         since = since or self._first_pull_start(company) or now
         try:
             if now - since < CDC_WINDOW:
@@ -128,7 +127,7 @@ class NexudusQboPayment(models.Model):
         for payment in payments:
             stamp = (payment.get("MetaData") or {}).get("LastUpdatedTime")
             if stamp:
-                newest = max(newest, _utc(stamp))
+                newest = max(newest, naive_utc(stamp))
             found |= self._take_qbo_payment(company, payment)
         company.sudo().qbo_payment_cursor = newest
         self._commit()
@@ -260,9 +259,7 @@ class NexudusQboPayment(models.Model):
         try:
             chunk._send_pending(scheduled=True)
         except ThrottledError as exc:
-            cron = self.env.ref("nexudus_qbo_connector.ir_cron_nexudus_qbo_sync", raise_if_not_found=False)
-            if cron:
-                cron._trigger(at=fields.Datetime.now() + timedelta(seconds=float(exc.retry_after or 60)))
+            self._retry_later(exc)
             return 0
         self.env["ir.cron"]._commit_progress(len(chunk))
         return len(pending) - len(chunk)
@@ -326,21 +323,12 @@ class NexudusQboPayment(models.Model):
         for company in self.company_id:
             rows = self.filtered(lambda r, c=company: r.company_id == c and r.state in MOVABLE)
             context = _PaymentContext(company)
-            for row in rows.sorted(lambda r: (r.payment_date or fields.Date.today(), r.id)):
-                try:
-                    row._move_locked(context)
-                except ThrottledError:
-                    raise
-                except TransientError as exc:  # not the payment's fault: it stays as it is for the next run
-                    self.env.cr.rollback()
-                    row.message_post(body=self.env._("Not sent this time: %(error)s", error=exc))
-                    self._commit()
-                except (ApiError, UserError) as exc:
-                    self.env.cr.rollback()
-                    text = f"{row.display_name}: {exc}"
-                    row.write({"state": "failed", "request_revision": row.request_revision + 1})
-                    row._set_reason(text)
-                    self._commit()
+            ordered = rows.sorted(lambda r: (r.payment_date or fields.Date.today(), r.id))
+            ordered._move_each(lambda row, context=context: row._move_locked(context))
+
+    def _record_failure(self, exc):
+        self.write({"state": "failed", "request_revision": self.request_revision + 1})
+        self._set_reason(f"{self.display_name}: {exc}")
 
     def _move_locked(self, context):
         cr = self.env.cr

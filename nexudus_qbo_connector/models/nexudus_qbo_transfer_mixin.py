@@ -1,4 +1,11 @@
-from odoo import api, models
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..tools.errors import ApiError, ThrottledError, TransientError
+
+CRON = "nexudus_qbo_connector.ir_cron_nexudus_qbo_sync"
 
 
 class NexudusQboTransferMixin(models.AbstractModel):
@@ -12,6 +19,34 @@ class NexudusQboTransferMixin(models.AbstractModel):
     def _commit(self):
         """Commit now (in a scheduled run, with its progress): what was written must survive a crash."""
         self.env["ir.cron"]._commit_progress()
+
+    def _move_each(self, move):
+        """Call ``move(row)`` for each row. One bad row never stops the others: a refusal fails that row
+        (``_record_failure``), a service that is down leaves it as it is for the next run, and a service
+        asking to wait ends the loop (raised for the caller to reschedule)."""
+        for row in self:
+            try:
+                move(row)
+            except ThrottledError:
+                raise
+            except TransientError as exc:  # not the row's fault
+                self.env.cr.rollback()
+                row.message_post(body=self.env._("Not sent this time: %(error)s", error=exc))
+                self._commit()
+            except (ApiError, UserError) as exc:
+                self.env.cr.rollback()
+                row._record_failure(exc)
+                self._commit()
+
+    def _record_failure(self, exc):
+        raise NotImplementedError
+
+    @api.model
+    def _retry_later(self, exc):
+        """Have the scheduled action come back when a throttled service says."""
+        cron = self.env.ref(CRON, raise_if_not_found=False)
+        if cron:
+            cron._trigger(at=fields.Datetime.now() + timedelta(seconds=float(exc.retry_after or 60)))
 
     def _state_counts(self):
         counts = {}
