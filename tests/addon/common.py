@@ -37,6 +37,16 @@ def point_company_at(env, nexudus, qbo, company=None):
     )
 
 
+def start_services(world_sizes, add_cleanup):
+    """Both simulators on loopback for one seeded world; ``add_cleanup`` stops them afterwards."""
+    world = build_world(**world_sizes)
+    nexudus = NexudusSimulator(world).start()
+    add_cleanup(nexudus.stop)
+    qbo = QboSimulator(world).start()
+    add_cleanup(qbo.stop)
+    return world, nexudus, qbo
+
+
 class SimulatedServicesMixin:
     """Starts a Nexudus and a QuickBooks simulator on loopback for the test class."""
 
@@ -46,11 +56,7 @@ class SimulatedServicesMixin:
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.world = build_world(**cls.world_sizes)
-        cls.nexudus = NexudusSimulator(cls.world).start()
-        cls.addClassCleanup(cls.nexudus.stop)
-        cls.qbo = QboSimulator(cls.world).start()
-        cls.addClassCleanup(cls.qbo.stop)
+        cls.world, cls.nexudus, cls.qbo = start_services(cls.world_sizes, cls.addClassCleanup)
         point_company_at(cls.env, cls.nexudus, cls.qbo)
 
 
@@ -66,11 +72,7 @@ class FreshServicesCase(TransactionCase):
 
     def setUp(self):
         super().setUp()
-        self.world = build_world(**self.world_sizes)
-        self.nexudus = NexudusSimulator(self.world).start()
-        self.addCleanup(self.nexudus.stop)
-        self.qbo = QboSimulator(self.world).start()
-        self.addCleanup(self.qbo.stop)
+        self.world, self.nexudus, self.qbo = start_services(self.world_sizes, self.addCleanup)
         point_company_at(self.env, self.nexudus, self.qbo)
 
 
@@ -112,11 +114,7 @@ class CommittedServicesCase(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.world = build_world(**cls.world_sizes)
-        cls.nexudus = NexudusSimulator(cls.world).start()
-        cls.addClassCleanup(cls.nexudus.stop)
-        cls.qbo = QboSimulator(cls.world).start()
-        cls.addClassCleanup(cls.qbo.stop)
+        cls.world, cls.nexudus, cls.qbo = start_services(cls.world_sizes, cls.addClassCleanup)
         with cls.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             cls.company_id = env.company.id
