@@ -16,7 +16,8 @@
   2FA code.
 
 Lifetimes come from ``access_token_ttl`` / ``refresh_token_ttl`` (seconds) and expiry is judged on
-the wall clock plus ``clock_offset``, so a test can move time forward.
+the simulator clock, :meth:`NexudusAuth.now`: ``wall_clock()`` (``time.time`` unless a test freezes it)
+plus ``clock_offset``, so a test can move time forward. The request limits and every stamp use it too.
 """
 
 import base64
@@ -43,12 +44,13 @@ class NexudusAuth:
     refresh_token_ttl = 15 * 24 * 3600  # "Refresh Tokens are valid for 15 days"
 
     def init_auth(self):
-        self.clock_offset = 0.0
+        self.clock_offset = 0.0  # seconds added to the wall clock
+        self.wall_clock = time.time  # a test may freeze it (a constant) so time passes through clock_offset alone
         self.access_tokens = {}  # token: (user id, expires at)
         self.refresh_tokens = {}  # token: (user id, client_id, expires at)
 
     def now(self):
-        return time.time() + self.clock_offset
+        return self.wall_clock() + self.clock_offset
 
     def handle_token(self, request):
         content_type = request.headers.get("content-type", "").lower()

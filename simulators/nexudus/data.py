@@ -4,9 +4,14 @@ Tables are plain dicts keyed by ``Id`` whose values are the JSON records with Ne
 names. Money is ``Decimal`` quantized to 0.01; datetimes are ISO-8601 UTC strings ending in ``Z``
 (``*Local`` twins carry the location's wall-clock time without an offset).
 
-Simulator-specific field: ``Business.PricesIncludeTax`` (the real API keeps this in business
-settings). When true, the location's line ``UnitPrice`` is *gross* (tax included); see
-:mod:`simulators.nexudus.invoices` for how lines are priced.
+Only fields the research shows are served. Whether a location enters prices gross of tax is *not* a
+Business field (none is documented): it comes from the world's ``LocationDef.tax_inclusive`` and shows only
+in how that location's lines are priced (see :mod:`simulators.nexudus.invoices`).
+
+Every record carries ``CreatedOn`` and ``UpdatedOn``. An invoice line is made with its invoice, so its
+``CreatedOn`` is the invoice's; its ``UpdatedOn`` moves only when the line itself changes
+(:meth:`NexudusData.touch_line`), not when its invoice does: the ``CoworkerInvoice*`` copies on a line are
+read through to the invoice (:data:`LINE_PARENT_COPIES`) and are not a change of the line.
 """
 
 from dataclasses import dataclass, field
@@ -41,6 +46,25 @@ LINE_PARENT_COPIES = {
     "CoworkerInvoiceCreditNote": "CreditNote",
     "CoworkerInvoiceCurrencyCode": "CurrencyCode",
     "CoworkerInvoiceDueDate": "DueDate",
+}
+
+# Line fields touch_line leaves alone: identity, stamps, the invoice link and everything the totals depend on.
+LINE_FIXED_FIELDS = {
+    "Id",
+    "UniqueId",
+    "CoworkerInvoiceId",
+    "CreatedOn",
+    "UpdatedOn",
+    "Quantity",
+    "UnitPrice",
+    "SubTotal",
+    "TaxAmount",
+    "TaxRate",
+    "TaxCategoryName",
+    "DiscountAmount",
+    "CreditAmount",
+    "FinancialAccountCode",
+    "FinancialAccountName",
 }
 
 
@@ -114,6 +138,27 @@ class NexudusData:
         self.sync_lines(invoice_id)
         return invoice
 
+    def touch_line(self, line_id, updated_on=None, **changes):
+        """Change a line's own text fields (``Description``, ``DisplayAs``, ``IsHidden``, ``Position``...)
+        and bump its ``UpdatedOn`` only; its invoice is untouched.
+
+        ``updated_on`` defaults to one second after the newest ``UpdatedOn`` of any line. Amounts, tax and
+        account fields, the invoice link and the ``CoworkerInvoice*`` copies cannot change here (the
+        invoice's totals would no longer add up): ``KeyError`` for them and for unknown fields.
+        """
+        line = self.coworkerinvoicelines[line_id]
+        refused = set(changes) - (set(line) - LINE_FIXED_FIELDS - set(LINE_PARENT_COPIES))
+        if refused:
+            raise KeyError(f"not changeable CoworkerInvoiceLine fields: {sorted(refused)}")
+        if updated_on is None:
+            newest = max(record["UpdatedOn"] for record in self.coworkerinvoicelines.values())
+            stamp = iso(parse_datetime(newest) + timedelta(seconds=1))
+        else:
+            stamp = iso(updated_on)
+        line.update(changes)
+        line["UpdatedOn"] = stamp
+        return line
+
 
 def _stamps(created, updated):
     return {
@@ -146,7 +191,6 @@ def _businesses(world):
             "CurrencyCode": loc.currency,
             "SimpleTimeZoneId": TIME_ZONE_IDS[loc.time_zone],
             "SimpleTimeZoneName": loc.time_zone,
-            "PricesIncludeTax": loc.tax_inclusive,  # simulator-specific, see the module docstring
             "RootLocationId": root_id,
             "NextInvoice": None,  # set once invoices are numbered
             "InvoicingPeriod": 1,

@@ -6,18 +6,24 @@ first line only), then ``world.payments`` payment ledger entries spread over iss
 paid in one go, some in instalments, about a quarter only partly paid).
 
 Pricing — research uncertainty 10 (is ``UnitPrice`` net in tax-inclusive locations?). The simulator
-reads ``UnitPrice`` as the price *as entered* in the location:
+reads ``UnitPrice`` as the price *as entered* in the location; whether a location enters prices gross is the
+world's ``LocationDef.tax_inclusive`` (no Business field says so: none is documented). With ``D`` the
+line's ``DiscountAmount`` and rounding half-up to the cent:
 
-- tax-exclusive location: ``UnitPrice`` is net; ``SubTotal = UnitPrice × Quantity``;
-  ``TaxAmount = round((SubTotal − DiscountAmount) × TaxRate / 100)``;
-- tax-inclusive location (``Business.PricesIncludeTax``): ``UnitPrice`` is gross;
-  ``TaxAmount = round(UnitPrice × Quantity × TaxRate / (100 + TaxRate))``, ``SubTotal`` is the rest
-  (net, "before tax"); discounts are only generated in tax-exclusive locations.
+- tax-exclusive location: ``UnitPrice`` is net; ``SubTotal = UnitPrice × Quantity`` ("before tax", DEV);
+  ``TaxAmount = round((SubTotal − D) × TaxRate / 100)``; the line adds ``SubTotal + TaxAmount − D`` to
+  the invoice's ``TotalAmount``;
+- tax-inclusive location: ``UnitPrice`` is gross; ``gross = UnitPrice × Quantity − D``;
+  ``TaxAmount = round(gross × TaxRate / (100 + TaxRate))``; ``SubTotal = gross − TaxAmount`` (net, after
+  the discount); so ``UnitPrice × Quantity − D == SubTotal + TaxAmount`` and the line adds
+  ``SubTotal + TaxAmount`` to the invoice's ``TotalAmount``.
 
-Rounding is half-up to the cent. So for every invoice, exactly:
-``TotalAmount = Σ(SubTotal + TaxAmount) − Σ DiscountAmount``, with the invoice's ``TaxAmount`` and
-``DiscountAmount`` the sums of its lines'. Credit-note lines repeat the credited lines with a negative
-``UnitPrice`` (``Quantity`` stays positive), so all their amounts and the total are negative.
+About 1 line in 12 has a 10% discount, in both kinds of location. An invoice's ``TaxAmount`` and
+``DiscountAmount`` are the sums of its lines', and exactly (:func:`line_total`):
+``TotalAmount = Σ(SubTotal + TaxAmount) − Σ DiscountAmount`` in a tax-exclusive location and
+``TotalAmount = Σ(SubTotal + TaxAmount) = Σ(UnitPrice × Quantity) − DiscountAmount`` in a tax-inclusive one.
+Credit-note lines repeat the credited lines with a negative ``UnitPrice`` (``Quantity`` stays positive), so
+all their amounts and the total are negative.
 """
 
 from collections import defaultdict
@@ -140,6 +146,10 @@ class _Builder:
         self.prefixes = {location.id: location.definition.invoice_prefix for location in world.locations}
         self.accounts = {code: name for code, name, _type in world.chart}
         self.rates = list(world.tax_rates)
+        self.inclusive = {location.id: location.definition.tax_inclusive for location in world.locations}
+        # Discounts in tax-inclusive locations draw from their own stream, so the rest of the data is the
+        # same as before they existed.
+        self.inclusive_discounts = world.rng("nexudus:inclusive-discounts")
         self.no_tax = next((rate for rate in self.rates if rate.rate == 0), self.rates[0])
         self.sequences = defaultdict(int)  # (business id, series) -> last number used
         self.updated = {}  # invoice id -> latest change (datetime)
@@ -320,7 +330,7 @@ class _Builder:
     # -- lines -------------------------------------------------------------------------------------
     def add_lines(self, invoice, count, unmapped=False):
         rng = self.rng
-        inclusive = self.data.businesses[invoice["BusinessId"]]["PricesIncludeTax"]
+        inclusive = self.inclusive[invoice["BusinessId"]]
         odd_position = rng.randint(1, count) if unmapped else None
         for position in range(1, count + 1):
             if position == 1 and rng.random() < 0.8:
@@ -346,7 +356,7 @@ class _Builder:
             if position == odd_position:
                 fields.update(UNMAPPED_VARIANTS[self.unmapped_count % len(UNMAPPED_VARIANTS)])
                 self.unmapped_count += 1
-            if not inclusive and rng.random() < 0.08:
+            if (self.inclusive_discounts if inclusive else rng).random() < 0.08:
                 fields["DiscountAmount"] = money(fields["UnitPrice"] * fields["Quantity"] / 10)
                 fields["DiscountCode"] = "WELCOME10"
             fields["SubTotal"], fields["TaxAmount"] = price_line(
@@ -400,7 +410,7 @@ class _Builder:
         }
         record.update(fields)
         self.data.coworkerinvoicelines[line_id] = record
-        invoice["TotalAmount"] += record["SubTotal"] + record["TaxAmount"] - record["DiscountAmount"]
+        invoice["TotalAmount"] += line_total(record, self.inclusive[invoice["BusinessId"]])
         invoice["TaxAmount"] += record["TaxAmount"]
         invoice["DiscountAmount"] += record["DiscountAmount"]
         invoice["Description"] = ", ".join(filter(None, [invoice["Description"], record["Description"]]))
@@ -511,9 +521,16 @@ def price_line(unit_price, quantity, rate, discount, inclusive):
     """(SubTotal, TaxAmount) of a line; see the module docstring for both readings of UnitPrice."""
     amount = money(unit_price * quantity)
     if inclusive:
-        tax = money(amount * rate / (100 + rate))
-        return amount - tax, tax
+        gross = amount - discount
+        tax = money(gross * rate / (100 + rate))
+        return gross - tax, tax
     return amount, money((amount - discount) * rate / 100)
+
+
+def line_total(line, inclusive):
+    """What a line adds to its invoice's ``TotalAmount`` (the discount is inside SubTotal when inclusive)."""
+    total = line["SubTotal"] + line["TaxAmount"]
+    return total if inclusive else total - line["DiscountAmount"]
 
 
 def _formatted(amount, business):

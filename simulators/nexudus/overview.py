@@ -1,6 +1,7 @@
 """A read-only HTML overview of the simulated Nexudus account, for a person watching the demo.
 
-Served at ``GET /`` without authentication (the admin REST API lives under ``/api/``): the locations, then
+Served at ``GET /`` without authentication or request limits (the admin REST API lives under ``/api/``): the
+locations (whether their prices include tax comes from the world: the API has no such field), then
 the latest invoices and credit notes with their number, customer, total, amount paid and status (Paid, Partly
 paid...), then the latest ledger entries (payments) with their invoice and payment method. Every value is
 HTML-escaped.
@@ -44,14 +45,14 @@ def status(invoice):
     return "Partly paid" if paid > 0 else "Issued"
 
 
-def _locations(data):
+def _locations(data, inclusive):
     counts = {}
     for invoice in data.coworkerinvoices.values():
         counts[invoice.get("BusinessId")] = counts.get(invoice.get("BusinessId"), 0) + 1
     rows = "".join(
         f"<tr><td>{esc(b['Id'])}</td><td>{esc(b.get('Name'))}</td><td>{esc(b.get('TownCity'))}</td>"
         f"<td>{esc(b.get('CountryName'))}</td><td>{esc(b.get('CurrencyCode'))}</td>"
-        f"<td>{'yes' if b.get('PricesIncludeTax') else 'no'}</td>"
+        f"<td>{'yes' if b['Id'] in inclusive else 'no'}</td>"
         f'<td class="num">{counts.get(b["Id"], 0)}</td></tr>'
         for b in sorted(data.businesses.values(), key=lambda b: b.get("Name") or "")
     )
@@ -103,13 +104,15 @@ def _ledger(data):
     )
 
 
-def render(data):
-    """The overview page of ``data`` (a NexudusData); call it holding the simulator's lock."""
+def render(data, inclusive=()):
+    """The overview page of ``data`` (a NexudusData); call it holding the simulator's lock.
+
+    ``inclusive``: ids of the locations whose prices include tax (the world's, not a served field)."""
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Nexudus simulator</title>'
         f"<style>{STYLE}</style></head><body><h1>Nexudus simulator</h1>"
         '<p class="sub">The admin REST API is under /api/ &middot; read-only overview, reload to see changes</p>'
-        f"{_locations(data)}{_invoices(data)}{_ledger(data)}</body></html>"
+        f"{_locations(data, set(inclusive))}{_invoices(data)}{_ledger(data)}</body></html>"
     )
 
 
@@ -121,4 +124,5 @@ class OverviewMixin:
 
     def overview(self, request):
         with self.lock:
-            return Response(200, render(self.data))
+            inclusive = {location.id for location in self.world.locations if location.definition.tax_inclusive}
+            return Response(200, render(self.data, inclusive))

@@ -30,13 +30,11 @@ Simulator readings of what the research leaves open:
   ``from_CoworkerInvoice_UpdatedOn`` poll sees it; its lines' ``CoworkerInvoice*`` copies follow.
 * uncertainty 12: a command runs on all its ``Ids`` or on none; its ``Value`` is null and its messages are the
   simulator's wording. ``VOID_INVOICE`` is refused on an invoice with any payment, partly paid included.
-* throttling (§1.5): with ``sim.write_limit`` set (None by default; Nexudus documents
-  :data:`WRITES_PER_MINUTE`), a write beyond that many in the last minute of the simulator clock gets 409 and
-  a ``Retry-After`` of the seconds until one leaves the minute.
+* throttling (§1.5): writes count against the documented limits like every API call, write windows
+  included (:mod:`.limits`); a throttled write is refused before it is read and changes nothing.
 """
 
 import json
-import math
 import uuid
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -44,12 +42,11 @@ from zoneinfo import ZoneInfo
 
 from ..httpbase import Response
 from .invoices import LEDGER_BASE_ID, MANUAL
-from .values import THROTTLED, iso, local_iso, money, parse_datetime
+from .values import iso, local_iso, money, parse_datetime
 
 LEDGER_ENTRIES = r"/api/billing/coworkerledgerentries"
 RUN_COMMAND = r"/api/billing/coworkerinvoices/runcommand"
 PAY, VOID = "PAY_COWORKER_INVOICE_MANUAL", "VOID_INVOICE"
-WRITES_PER_MINUTE = 60
 ZERO = Decimal("0.00")
 
 
@@ -218,8 +215,6 @@ class PaymentsMixin:
 
     def init_payments(self):
         self.writes = []  # (entity, operation, id) of every successful write, in order
-        self.write_limit = None  # writes per minute before a 409 (None: no limit)
-        self._write_times = []  # simulator-clock times of the writes of the last minute
         self._command_failures = []  # messages for the next runcommand answers
 
     def payment_routes(self):
@@ -232,25 +227,16 @@ class PaymentsMixin:
             self._command_failures += [message] * count
 
     def _writing(self, handler):
-        """Authenticate, throttle, then run ``handler(request, user email)`` under the lock."""
+        """Authenticate, then run ``handler(request, user email)`` under the lock (limits are checked before)."""
 
         def write(request):
             denied = self.authenticate(request)
             if denied:
                 return denied
             with self.lock:
-                return self._throttled() or handler(request, self.api_user(request)["Email"])
+                return handler(request, self.api_user(request)["Email"])
 
         return write
-
-    def _throttled(self):
-        now = self.now()
-        self._write_times = [moment for moment in self._write_times if moment > now - 60]
-        if self.write_limit is not None and len(self._write_times) >= self.write_limit:
-            wait = max(1, math.ceil(self._write_times[0] + 60 - now))
-            return Response(409, {"Message": THROTTLED}, {"Retry-After": str(wait)})
-        self._write_times.append(now)
-        return None
 
     def clock(self):
         return datetime.fromtimestamp(self.now(), timezone.utc)

@@ -1,5 +1,12 @@
-"""The Nexudus simulator answers like the Nexudus admin REST API: tokens, auth, paged lists, filters, data."""
+"""The Nexudus simulator answers like the Nexudus admin REST API: tokens, auth, paged lists, filters, data.
 
+The simulator enforces Nexudus's documented request limits (1 request per 100 ms per account...), so the
+helpers here call it as a well-behaved client does: :func:`send` honours a throttle's ``Retry-After`` by moving
+the simulator clock forward instead of sleeping.
+"""
+
+import math
+import re
 import time
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
@@ -10,6 +17,7 @@ import requests
 
 from simulators.nexudus import NexudusData, NexudusSimulator
 from simulators.nexudus.invoices import price_line
+from simulators.nexudus.server import ENTITIES
 from simulators.world import CHART, build_world
 
 TIMEOUT = 5
@@ -60,19 +68,47 @@ def auth(sim):
 # -- helpers -------------------------------------------------------------------------------------------------
 
 
+def throttle_wait(response):
+    """The seconds a throttle answer asks to wait: ``Retry-After``, else the "Wait N seconds" of a 429 body."""
+    if "Retry-After" in response.headers:
+        return int(response.headers["Retry-After"])
+    return int(re.search(r"Wait (\d+) seconds", response.json()["Message"]).group(1))
+
+
+def send(sim, method, path, **kwargs):
+    """One API call by a client that honours Nexudus's throttle: when the simulator's limits refuse it, wait
+    what the answer says by moving the simulator clock (no sleeping), then ask again. Other answers,
+    injected ``fail_next`` faults included, come back as they are."""
+    for _attempt in range(100):
+        before = sim.throttled_count
+        response = requests.request(method, sim.url + path, timeout=TIMEOUT, **kwargs)
+        if sim.throttled_count == before:
+            return response
+        sim.clock_offset += throttle_wait(response)
+    raise AssertionError(f"{method} {path} still throttled after 100 waits")
+
+
+def freeze(sim):
+    """Stop the simulator's wall clock (at the next whole second): time then passes only through clock_offset,
+    so limit windows can be checked to the millisecond. Returns the frozen wall-clock time."""
+    frozen = float(math.ceil(sim.wall_clock()))
+    sim.wall_clock = lambda: frozen
+    return frozen
+
+
 def sign_in(sim, username=ADMIN, password="secret", headers=None, **extra):
     form = {"grant_type": "password", "username": username, "password": password, **extra}
-    return requests.post(sim.url + "/api/token", data=form, headers=headers, timeout=TIMEOUT)
+    return send(sim, "POST", "/api/token", data=form, headers=headers)
 
 
 def refresh(sim, token, client_id=None):
     headers = {"client_id": client_id} if client_id else None
     form = {"grant_type": "refresh_token", "refresh_token": token}
-    return requests.post(sim.url + "/api/token", data=form, headers=headers, timeout=TIMEOUT)
+    return send(sim, "POST", "/api/token", data=form, headers=headers)
 
 
 def get(sim, auth, path, **params):
-    return requests.get(sim.url + path, params=params, headers=auth, timeout=TIMEOUT)
+    return send(sim, "GET", path, params=params, headers=auth)
 
 
 def envelope(sim, auth, path, **params):
@@ -96,6 +132,11 @@ def ids(records):
     return [record["Id"] for record in records]
 
 
+def _table(path):
+    """The NexudusData table behind a list URL."""
+    return next(table for table, (url, _entity) in ENTITIES.items() if path == f"/api/{url}")
+
+
 # -- tokens --------------------------------------------------------------------------------------------------
 
 
@@ -111,7 +152,7 @@ def test_password_grant_with_a_form_issues_a_bearer_token(sim):
 
 def test_token_endpoint_refuses_a_json_body(sim):
     form = {"grant_type": "password", "username": ADMIN, "password": "secret"}
-    response = requests.post(sim.url + "/api/token", json=form, timeout=TIMEOUT)
+    response = send(sim, "POST", "/api/token", json=form)
     assert response.status_code == 400
     assert response.json() == {"error": "unsupported_grant_type"}
 
@@ -168,7 +209,7 @@ def test_refresh_tokens_of_other_client_ids_survive(sim):
 def test_tokens_expire_on_the_simulator_clock(fresh):
     tokens = sign_in(fresh).json()
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
-    fresh.clock_offset = fresh.access_token_ttl + 1
+    fresh.clock_offset += fresh.access_token_ttl + 1
     assert get(fresh, headers, "/api/sys/businesses").status_code == 401
     renewed = refresh(fresh, tokens["refresh_token"])
     assert renewed.status_code == 200  # refresh tokens last 15 days
@@ -180,7 +221,7 @@ def test_token_lifetime_is_overridable(fresh):
     fresh.access_token_ttl = 60
     tokens = sign_in(fresh).json()
     assert tokens["expires_in"] == 60
-    fresh.clock_offset = 61
+    fresh.clock_offset += 61
     assert get(fresh, {"Authorization": f"Bearer {tokens['access_token']}"}, INVOICES).status_code == 401
 
 
@@ -188,8 +229,8 @@ def test_token_lifetime_is_overridable(fresh):
 
 
 def test_basic_auth_with_email_and_password(sim):
-    assert requests.get(sim.url + INVOICES, auth=(ADMIN, "secret"), timeout=TIMEOUT).status_code == 200
-    assert requests.get(sim.url + INVOICES, auth=(ADMIN, "nope"), timeout=TIMEOUT).status_code == 401
+    assert send(sim, "GET", INVOICES, auth=(ADMIN, "secret")).status_code == 200
+    assert send(sim, "GET", INVOICES, auth=(ADMIN, "nope")).status_code == 401
 
 
 @pytest.mark.parametrize("path", LIST_URLS)
@@ -205,7 +246,7 @@ def test_user_without_api_access_gets_tokens_but_every_call_is_refused(sim):
     refused = get(sim, {"Authorization": f"Bearer {tokens.json()['access_token']}"}, INVOICES)
     assert refused.status_code == 401
     assert "API access" in refused.json()["Message"]
-    assert requests.get(sim.url + INVOICES, auth=(NO_API, "secret"), timeout=TIMEOUT).status_code == 401
+    assert send(sim, "GET", INVOICES, auth=(NO_API, "secret")).status_code == 401
 
 
 # -- lists and paging ----------------------------------------------------------------------------------------
@@ -350,6 +391,44 @@ def test_old_batch_form_of_id_filter(sim, auth):
     assert ids(found) == wanted
 
 
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        (INVOICES, {"CoworkerInvoice_Paid": "yes"}),  # not a boolean
+        (INVOICES, {"CoworkerInvoice_Business": "London"}),  # not a number
+        (INVOICES, {"CoworkerInvoice_Business": "[1,2]"}),  # the list form is for invoice ids only
+        (INVOICES, {"CoworkerInvoice_Id": "[1,x]"}),  # a list, but not of ids
+        (INVOICES, {"from_CoworkerInvoice_UpdatedOn": "yesterday"}),
+        (INVOICES, {"from_CoworkerInvoice_UpdatedOn": "2026-01-01"}),  # a bare date is not the documented shape
+        (INVOICES, {"to_CoworkerInvoice_TotalAmount": "lots"}),
+        ("/api/billing/coworkerinvoicelines", {"CoworkerInvoiceLine_CoworkerInvoice": "[50000,50001]"}),
+        ("/api/billing/coworkerledgerentries", {"CoworkerLedgerEntry_CoworkerInvoice": "[50000,50001]"}),
+        ("/api/spaces/coworkers", {"Coworker_Id": "[1,2]"}),
+        ("/api/sys/taxrates", {"TaxRate_Rate": "[20,5]"}),
+        ("/api/sys/taxrates", {"TaxRate_Name": "[No VAT,Zero-rated]"}),  # text: compared literally
+    ],
+)
+def test_an_unrecognised_filter_value_matches_nothing(sim, auth, path, params):
+    body = envelope(sim, auth, path, **params)
+    assert (body["Records"], body["TotalItems"], body["HasNextPage"]) == ([], 0, False)
+
+
+def test_a_range_on_a_text_or_boolean_field_is_not_a_parameter(sim, auth):
+    # Ranges are documented "for all date, integer and decimal properties": other names are ignored.
+    body = envelope(sim, auth, INVOICES, from_CoworkerInvoice_InvoiceNumber="Z", to_CoworkerInvoice_Paid="false")
+    assert body["TotalItems"] == len(sim.data.coworkerinvoices)
+
+
+def test_an_empty_filter_value_is_as_if_not_sent(sim, auth):
+    body = envelope(sim, auth, INVOICES, CoworkerInvoice_Business="", from_CoworkerInvoice_UpdatedOn=" ")
+    assert body["TotalItems"] == len(sim.data.coworkerinvoices)
+
+
+def test_a_null_field_matches_no_equality(sim, auth):
+    assert any(r["PurchaseOrder"] is None for r in sim.data.coworkerinvoices.values())
+    assert envelope(sim, auth, INVOICES, CoworkerInvoice_PurchaseOrder="null")["TotalItems"] == 0
+
+
 def _updated_on(sim):
     return sorted({r["UpdatedOn"] for r in sim.data.coworkerinvoices.values()})
 
@@ -400,6 +479,53 @@ def test_range_filter_with_only_a_lower_bound_reads_changes_since(sim, auth):
     )
 
 
+def test_lines_carry_created_and_updated_on_of_their_invoice(sim):
+    for line in sim.data.coworkerinvoicelines.values():
+        invoice = sim.data.coworkerinvoices[line["CoworkerInvoiceId"]]
+        assert line["CreatedOn"] == line["UpdatedOn"] == invoice["CreatedOn"]
+        assert line["CreatedOn"].endswith("Z")
+    assert all(entry["CreatedOn"].endswith("Z") for entry in sim.data.coworkerledgerentries.values())
+
+
+def test_range_filters_on_lines(sim, auth):
+    lines_url = "/api/billing/coworkerinvoicelines"
+    stamps = sorted({line["CreatedOn"] for line in sim.data.coworkerinvoicelines.values()})
+    low, high = stamps[len(stamps) // 3], stamps[2 * len(stamps) // 3]
+    for name in ("CreatedOn", "UpdatedOn"):
+        found = read_all(
+            sim,
+            auth,
+            lines_url,
+            orderBy=name,
+            **{f"from_CoworkerInvoiceLine_{name}": low, f"to_CoworkerInvoiceLine_{name}": high},
+        )
+        expected = [r for r in sim.data.coworkerinvoicelines.values() if low <= r[name] <= high]
+        assert found and sorted(ids(found)) == sorted(ids(expected))
+        assert [r[name] for r in found] == sorted(r[name] for r in expected), f"ordered by {name}"
+    minute = stamps[-5][:16]  # the documented YYYY-MM-DDTHH:mm
+    since = read_all(sim, auth, lines_url, from_CoworkerInvoiceLine_UpdatedOn=minute)
+    assert ids(since) == sorted(r["Id"] for r in sim.data.coworkerinvoicelines.values() if r["UpdatedOn"] >= minute)
+
+
+def test_line_updated_on_moves_only_when_the_line_changes(fresh):
+    auth = {"Authorization": f"Bearer {sign_in(fresh).json()['access_token']}"}
+    lines_url = "/api/billing/coworkerinvoicelines"
+    cursor = max(line["UpdatedOn"] for line in fresh.data.coworkerinvoicelines.values())
+    since = {"from_CoworkerInvoiceLine_UpdatedOn": cursor}
+    before = ids(read_all(fresh, auth, lines_url, **since))
+    line = fresh.data.lines_of(sorted(fresh.data.coworkerinvoices)[0])[0]
+    fresh.touch_invoice(line["CoworkerInvoiceId"], InvoiceNumber="LON-7777")
+    assert fresh.data.coworkerinvoicelines[line["Id"]]["CoworkerInvoiceInvoiceNumber"] == "LON-7777"
+    assert ids(read_all(fresh, auth, lines_url, **since)) == before, "an invoice change is no line change"
+    touched = fresh.touch_line(line["Id"], DisplayAs="Membership (January)")
+    assert touched["UpdatedOn"] > cursor and touched["CreatedOn"] == line["CreatedOn"]
+    changed = read_all(fresh, auth, lines_url, from_CoworkerInvoiceLine_UpdatedOn=touched["UpdatedOn"])
+    assert [(r["Id"], r["DisplayAs"]) for r in changed] == [(line["Id"], "Membership (January)")]
+    for refused in ({"UnitPrice": 1}, {"CoworkerInvoicePaid": True}, {"NoSuchField": 1}):
+        with pytest.raises(KeyError):
+            fresh.touch_line(line["Id"], **refused)
+
+
 # -- single records ------------------------------------------------------------------------------------------
 
 
@@ -430,12 +556,21 @@ def test_unknown_route_is_404(sim, auth):
     assert response.json() == {"Message": "Not found"}
 
 
-def test_batch_get_returns_a_plain_array(sim, auth):
+def test_batch_get_returns_a_plain_array_of_partial_records(sim, auth):
     a, b = sorted(sim.data.coworkerinvoices)[5], sorted(sim.data.coworkerinvoices)[2]
     body = get(sim, auth, INVOICES, id=f"[{a},{b},999999]").json()
     assert isinstance(body, list)
     assert ids(body) == [a, b]
-    assert body[0]["InvoiceLines"] == []
+    assert all("InvoiceLines" not in record for record in body)  # not a single GET: no collections
+    assert get(sim, auth, INVOICES, id=f"[{a},x]").json() == []  # not a list of ids: matches nothing
+    assert get(sim, auth, INVOICES, id=str(a)).json() == []
+
+
+@pytest.mark.parametrize("path", [p for p in LIST_URLS if p != INVOICES])
+def test_batch_get_is_documented_for_invoices_only(sim, auth, path):
+    first = envelope(sim, auth, path, size=1)["Records"][0]
+    body = envelope(sim, auth, path, id=f"[{first['Id']}]")  # ``id`` is an unknown parameter here: ignored
+    assert body["TotalItems"] == len(sim.data.table(_table(path)))
 
 
 # -- data ----------------------------------------------------------------------------------------------------
@@ -457,7 +592,7 @@ def test_businesses_follow_the_world(sim):
             loc.currency,
             loc.country_name,
         )
-        assert business["PricesIncludeTax"] is loc.tax_inclusive
+        assert "PricesIncludeTax" not in business  # undocumented: the world says which prices include tax
     accounts = {(a["BusinessId"], a["Code"], a["Name"], a["AccountType"]) for a in sim.data.financialaccounts.values()}
     assert accounts == {(b, code, name, kind) for b in locations for code, name, kind in CHART}
     rates = {(r["BusinessId"], r["Name"], r["Rate"]) for r in sim.data.taxrates.values()}
@@ -469,7 +604,18 @@ def _is_cents(value):
     return isinstance(value, Decimal) and value.as_tuple().exponent == -2
 
 
+def _inclusive_locations(sim):
+    return {location.id for location in sim.world.locations if location.definition.tax_inclusive}
+
+
+def _line_total(line, inclusive):
+    """What a line adds to its invoice's TotalAmount (see simulators.nexudus.invoices)."""
+    total = Decimal(line["SubTotal"]) + Decimal(line["TaxAmount"])
+    return total if inclusive else total - Decimal(line["DiscountAmount"])
+
+
 def test_every_invoice_total_is_the_exact_sum_of_its_lines(sim):
+    inclusive = _inclusive_locations(sim)
     lines = defaultdict(list)
     for line in sim.data.coworkerinvoicelines.values():
         lines[line["CoworkerInvoiceId"]].append(line)
@@ -481,32 +627,59 @@ def test_every_invoice_total_is_the_exact_sum_of_its_lines(sim):
             assert all(_is_cents(line[k]) for k in ("UnitPrice", "SubTotal", "TaxAmount", "DiscountAmount"))
         assert _is_cents(invoice["TotalAmount"])
         gross = sum(line["SubTotal"] + line["TaxAmount"] for line in own)
-        assert invoice["TotalAmount"] == gross - sum(line["DiscountAmount"] for line in own)
+        discounts = sum(line["DiscountAmount"] for line in own)
+        listed = sum(line["UnitPrice"] * line["Quantity"] for line in own)
+        if invoice["BusinessId"] in inclusive:  # the discount is inside SubTotal
+            assert invoice["TotalAmount"] == gross == listed - discounts
+        else:
+            assert invoice["TotalAmount"] == gross - discounts
+            assert sum(line["SubTotal"] for line in own) == listed
         assert invoice["TaxAmount"] == sum(line["TaxAmount"] for line in own)
+        assert invoice["DiscountAmount"] == discounts
 
 
 def test_totals_add_up_on_the_wire(sim, auth):
+    inclusive = _inclusive_locations(sim)
     invoices = read_all(sim, auth, INVOICES)
+    business_of = {invoice["Id"]: invoice["BusinessId"] for invoice in invoices}
     lines = defaultdict(Decimal)
     for line in read_all(sim, auth, "/api/billing/coworkerinvoicelines"):
-        lines[line["CoworkerInvoiceId"]] += (
-            Decimal(line["SubTotal"]) + Decimal(line["TaxAmount"]) - Decimal(line["DiscountAmount"])
-        )
+        lines[line["CoworkerInvoiceId"]] += _line_total(line, business_of[line["CoworkerInvoiceId"]] in inclusive)
     assert len(invoices) == len(sim.data.coworkerinvoices)
     assert all(Decimal(invoice["TotalAmount"]) == lines[invoice["Id"]] for invoice in invoices)
 
 
 def test_unit_price_is_net_or_gross_by_location(sim):
-    inclusive = {b["Id"] for b in sim.data.businesses.values() if b["PricesIncludeTax"]}
+    inclusive = _inclusive_locations(sim)
     assert inclusive and inclusive != set(sim.data.businesses)
+    discounted = set()
     for line in sim.data.coworkerinvoicelines.values():
         business = sim.data.coworkerinvoices[line["CoworkerInvoiceId"]]["BusinessId"]
         gross_or_net = line["UnitPrice"] * line["Quantity"]
         if business in inclusive:
-            assert line["SubTotal"] + line["TaxAmount"] == gross_or_net
+            assert line["SubTotal"] + line["TaxAmount"] == gross_or_net - line["DiscountAmount"]
         else:
             assert line["SubTotal"] == gross_or_net
+        if line["DiscountAmount"]:
+            discounted.add(business in inclusive)
+    assert discounted == {True, False}, "discounted lines in both kinds of location"
+
+
+def test_inclusive_line_arithmetic_with_a_discount():
+    # 3 x 40.00 gross, 12.00 off, 20%: 108.00 gross after the discount holds 18.00 tax.
+    assert price_line(Decimal("40.00"), 3, Decimal("20"), Decimal("12.00"), True) == (
+        Decimal("90.00"),
+        Decimal("18.00"),
+    )
     assert price_line(Decimal("120.00"), 1, Decimal("20"), Decimal("0"), True) == (Decimal("100.00"), Decimal("20.00"))
+    # Rounding: 9.99 - 1.00 = 8.99 gross at 8.875% holds 0.7329... -> 0.73 tax, 8.26 net.
+    assert price_line(Decimal("9.99"), 1, Decimal("8.875"), Decimal("1.00"), True) == (
+        Decimal("8.26"),
+        Decimal("0.73"),
+    )
+    # Credit-note lines negate everything and keep the identity.
+    sub, tax = price_line(Decimal("-40.00"), 3, Decimal("20"), Decimal("-12.00"), True)
+    assert (sub, tax) == (Decimal("-90.00"), Decimal("-18.00"))
     assert price_line(Decimal("10.00"), 3, Decimal("8.875"), Decimal("3.00"), False) == (
         Decimal("30.00"),
         Decimal("2.40"),
@@ -609,8 +782,11 @@ def test_fail_next_answers_errors_then_recovers(fresh):
 
 
 def test_every_request_is_logged(fresh):
+    freeze(fresh)
     auth = {"Authorization": f"Bearer {sign_in(fresh).json()['access_token']}"}
+    fresh.clock_offset += 0.125  # a paced client: at most one request per 100 ms
     get(fresh, auth, INVOICES, page=2)
+    fresh.clock_offset += 0.125
     get(fresh, auth, "/api/sys/taxrates")
     assert [(method, path) for method, path, _params in fresh.request_log] == [
         ("POST", "/api/token"),
@@ -618,3 +794,7 @@ def test_every_request_is_logged(fresh):
         ("GET", "/api/sys/taxrates"),
     ]
     assert fresh.request_log[1][2] == {"page": "2"}
+    assert fresh.throttled_count == 0
+    get(fresh, auth, INVOICES)  # too soon: refused once, logged too, then asked again after Retry-After
+    assert fresh.throttled_count == 1
+    assert [path for _method, path, _params in fresh.request_log[3:]] == [INVOICES, INVOICES]

@@ -1,4 +1,7 @@
-"""Nexudus simulator payments: ledger entry POST, PAY_COWORKER_INVOICE_MANUAL and VOID_INVOICE, throttling."""
+"""Nexudus simulator payments: ledger entry POST, PAY_COWORKER_INVOICE_MANUAL and VOID_INVOICE, throttling.
+
+Calls go through :func:`send`, a client that honours the documented request limits (see test_nexudus_sim).
+"""
 
 import base64
 from datetime import datetime, timezone
@@ -9,10 +12,11 @@ import requests
 
 from simulators.httpbase import json_dumps
 from simulators.nexudus import NexudusSimulator
-from simulators.nexudus.payments import PAY, VOID, WRITES_PER_MINUTE
+from simulators.nexudus.limits import NexudusLimits
+from simulators.nexudus.payments import PAY, VOID
 from simulators.nexudus.values import parse_datetime
 
-from .test_nexudus_sim import ADMIN, INVOICES, TIMEOUT, envelope, ids, sign_in
+from .test_nexudus_sim import ADMIN, INVOICES, TIMEOUT, envelope, freeze, ids, send, sign_in
 from .test_nexudus_sim_overview import page
 
 LEDGER = "/api/billing/coworkerledgerentries"
@@ -49,7 +53,7 @@ def auth(sim):
 
 def post(sim, auth, path, body):
     headers = {**auth, "Content-Type": "application/json"}
-    return requests.post(sim.url + path, data=json_dumps(body), headers=headers, timeout=TIMEOUT)
+    return send(sim, "POST", path, data=json_dumps(body), headers=headers)
 
 
 def answer(response, status=200):
@@ -119,7 +123,8 @@ def failed(body):
 
 
 def near_now(sim, stamp):
-    return abs(parse_datetime(stamp).timestamp() - sim.now()) < 5
+    """Stamped by the simulator clock a moment ago (a throttled call moves that clock a few seconds on)."""
+    return abs(parse_datetime(stamp).timestamp() - sim.now()) < 60
 
 
 def snapshot(sim):
@@ -149,7 +154,7 @@ def test_a_full_payment_reconciles_the_invoice(sim, auth):
     assert near_now(sim, invoice["PaidOn"]), "PaidOn is the time of the request, not TransactionDate"
     assert near_now(sim, invoice["UpdatedOn"]) and invoice["UpdatedBy"] == ADMIN
     assert {line["CoworkerInvoicePaid"] for line in sim.data.lines_of(invoice["Id"])} == {True}
-    stored = answer(requests.get(f"{sim.url}{LEDGER}/{new_id}", headers=auth, timeout=TIMEOUT))
+    stored = answer(send(sim, "GET", f"{LEDGER}/{new_id}", headers=auth))
     assert (stored["CoworkerInvoiceId"], stored["Credit"], stored["Debit"], stored["Balance"]) == (
         invoice["Id"],
         total,
@@ -202,7 +207,7 @@ def test_a_debit_or_negative_credit_takes_a_payment_back(sim, auth):
     total = invoice["TotalAmount"]
     pay(sim, auth, invoice, total)
     cursor = invoice["UpdatedOn"]
-    sim.clock_offset = 5
+    sim.clock_offset += 5
     back = pay(sim, auth, invoice, debit="30.00", Description="Refund")
     assert (back["Debit"], back["Credit"], back["Balance"]) == (30, 0, 30)
     assert (invoice["Paid"], invoice["PaidOn"], invoice["PaidAmount"]) == (False, None, total - 30)
@@ -239,7 +244,7 @@ def test_validation_names_each_property(sim, auth):
     assert refused(post(sim, auth, LEDGER, entry(invoice, 1, CoworkerInvoiceId=other["Id"])))[0][0] == (
         "CoworkerInvoiceId"
     )
-    response = requests.post(sim.url + LEDGER, data="[1]", headers=auth, timeout=TIMEOUT)
+    response = send(sim, "POST", LEDGER, data="[1]", headers=auth)
     assert refused(response) == [(None, "The request body must be a JSON object.")]
     assert sim.writes == []
 
@@ -354,18 +359,36 @@ def test_fail_next_applies_to_writes(sim, auth, path):
 
 
 def test_write_limit_per_minute(sim, auth):
+    freeze(sim)
+    sim.clock_offset += 60  # past the sign-in's request
     on_account = entry(open_invoices(sim)[0], "1.00", CoworkerInvoiceId=None)
-    sim.write_limit = WRITES_PER_MINUTE
-    statuses = [post(sim, auth, LEDGER, on_account).status_code for _ in range(WRITES_PER_MINUTE + 1)]
-    assert statuses == [200] * WRITES_PER_MINUTE + [409]
-    sim.clock_offset = 30
-    throttled = post(sim, auth, LEDGER, on_account)
-    assert throttled.status_code == 409 and 29 <= int(throttled.headers["Retry-After"]) <= 31
+    statuses = []
+    for _ in range(61):
+        sim.clock_offset += 0.125  # paced: within 1 request per 100 ms
+        statuses.append(requests.post(sim.url + LEDGER, json=on_account, headers=auth, timeout=TIMEOUT).status_code)
+    assert statuses == [200] * 60 + [409], "60 writes per minute"
+    assert sim.throttled_count == 1 and len(sim.writes) == 60
+    sim.clock_offset += 0.125
+    throttled = requests.post(sim.url + LEDGER, json=on_account, headers=auth, timeout=TIMEOUT)
+    # The first write leaves the minute 60 s after it: 60 - 61 x 0.125 = 52.375 s from now.
+    assert (throttled.status_code, throttled.headers["Retry-After"]) == (409, "53")
     assert throttled.json() == {"Message": "You must wait before accessing this url again."}
-    assert requests.get(sim.url + INVOICES, headers=auth, timeout=TIMEOUT).status_code == 200, "reads are not counted"
-    sim.clock_offset = 61
-    assert post(sim, auth, LEDGER, on_account).status_code == 200
-    assert len(sim.writes) == WRITES_PER_MINUTE + 1
+    sim.clock_offset += 0.125
+    assert requests.get(sim.url + INVOICES, headers=auth, timeout=TIMEOUT).status_code == 200, "a read is no write"
+    sim.clock_offset += 52.375 - 0.125
+    assert requests.post(sim.url + LEDGER, json=on_account, headers=auth, timeout=TIMEOUT).status_code == 200
+    assert len(sim.writes) == 61
+
+
+def test_commands_are_writes(sim, auth):
+    sim.limits = NexudusLimits(writes_per_minute=1)
+    invoice, other = open_invoices(sim)[:2]
+    sim.clock_offset += 60  # past the sign-in, a POST too
+    assert command(sim, auth, PAY, [invoice["Id"]], BANK)["WasSuccessful"] is True
+    sim.clock_offset += 1
+    refused = requests.post(sim.url + COMMAND, json={"Key": VOID, "Ids": [other["Id"]]}, headers=auth, timeout=TIMEOUT)
+    assert (refused.status_code, refused.headers["Retry-After"]) == (409, "59")
+    assert other["Void"] is False and sim.throttle_log[-1][:3] == ("POST", COMMAND, ADMIN)
 
 
 # -- incremental polling ---------------------------------------------------------------------------------------
