@@ -3,13 +3,15 @@
 Prints one ``READY`` line with both URLs once they answer, for the demo script to read. ``--demo`` also
 switches off QuickBooks' "Automatically apply credits" and "Automatically apply payments" in the simulated
 company (the pre-flight checks refuse to transfer with them on; with a real company the operator does it
-in QuickBooks) and says so on a ``DEMO`` line.
+in QuickBooks) and says so on a ``DEMO`` line. The Nexudus simulator enforces Nexudus's documented request
+limits unless ``--no-nexudus-limits`` is given.
 """
 
 import argparse
 import signal
 import threading
 
+from .nexudus import NexudusLimits
 from .nexudus.server import NexudusSimulator
 from .qbo.server import QboSimulator
 from .world import build_world
@@ -25,12 +27,27 @@ def main():
     parser.add_argument("--nexudus-port", type=int, default=8070)
     parser.add_argument("--qbo-port", type=int, default=8071)
     parser.add_argument("--demo", action="store_true", help="switch QuickBooks' auto-apply preferences off")
+    parser.add_argument(
+        "--no-nexudus-limits",
+        action="store_true",
+        help="switch off Nexudus's documented request limits (on by default: 1 per 100 ms, 120/min, ...)",
+    )
+    parser.add_argument(
+        "--nexudus-throttle-status",
+        type=int,
+        choices=[409, 429],
+        default=409,
+        help="how Nexudus refuses a throttled request: 409 + Retry-After as documented, or 429 'Wait N seconds'",
+    )
     args = parser.parse_args()
 
     world = build_world(
         seed=args.seed, profile=args.profile, locations=args.locations, customers=args.customers, invoices=args.invoices
     )
-    nexudus = NexudusSimulator(world, port=args.nexudus_port).start()
+    limits = NexudusLimits.unlimited() if args.no_nexudus_limits else None  # None: the documented limits
+    nexudus = NexudusSimulator(
+        world, port=args.nexudus_port, limits=limits, throttle_status=args.nexudus_throttle_status
+    ).start()
     qbo = QboSimulator(world, port=args.qbo_port).start()
     if args.demo:
         qbo.set_preferences("SalesFormsPrefs", AutoApplyCredit=False, AutoApplyPayments=False)
