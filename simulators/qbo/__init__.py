@@ -1,6 +1,7 @@
 """QuickBooks Online Accounting API v3 + Intuit OAuth 2.0 simulator (see :mod:`simulators.qbo.server`)."""
 
 from simulators.qbo.data import DEFAULT_REALM_ID, QboCompany
+from simulators.qbo.limits import QboLimits
 from simulators.qbo.oauth import (
     ACCOUNTING_SCOPE,
     AUTHORIZE_PATH,
@@ -20,5 +21,6 @@ __all__ = [
     "REVOKE_PATH",
     "TOKEN_PATH",
     "QboCompany",
+    "QboLimits",
     "QboSimulator",
 ]

@@ -80,13 +80,18 @@ def qbo_timestamp(moment):
 
 
 class EntityStore:
-    """The rows of one entity type by ``Id`` in creation order, and the next numeric ``Id`` to hand out."""
+    """The rows of one entity type by ``Id`` in creation order, and the next numeric ``Id`` to hand out.
+
+    ``hidden`` holds the Ids that lookups (``get``, ``find``, ``visible_rows``) do not see: a batch hides the rows
+    its earlier items created from its later ones (research §3.3); it is empty outside a batch.
+    """
 
     def __init__(self, name, name_list):
         self.name = name
         self.name_list = name_list
         self.rows = {}
         self.next_id = 1
+        self.hidden = set()
 
     def add(self, fields, moment, row_id=None, bare=False):
         """Store a new row; ``bare`` rows (the US pseudo tax codes) carry only ``Id`` and ``MetaData``."""
@@ -103,11 +108,15 @@ class EntityStore:
         return row
 
     def get(self, row_id):
-        return self.rows.get(str(row_id))
+        return None if str(row_id) in self.hidden else self.rows.get(str(row_id))
+
+    def visible_rows(self):
+        """The rows lookups and queries see, in creation order."""
+        return [row for row in self.rows.values() if row["Id"] not in self.hidden]
 
     def find(self, **fields):
-        """The first row whose top-level fields equal ``fields`` exactly, or None."""
-        return next((row for row in self.rows.values() if all(row.get(k) == v for k, v in fields.items())), None)
+        """The first visible row whose top-level fields equal ``fields`` exactly, or None."""
+        return next((row for row in self.visible_rows() if all(row.get(k) == v for k, v in fields.items())), None)
 
 
 def _ref(row, name_key="Name"):

@@ -92,3 +92,7 @@ def invalid_number(field, value):
 
 def unsupported_operation(operation, entity):
     return WriteRejected("500", "Unsupported Operation", f"Operation {operation} is not supported for {entity}.")
+
+
+def too_many_batch_items(count, limit):
+    return business_rule(f"A batch request holds at most {limit} BatchItemRequest entries; this one holds {count}.")

@@ -9,7 +9,11 @@ Paths are Intuit's own (``/connect/oauth2``, ``/oauth2/v1/tokens/bearer``, ``/v2
 
 Every entity type lives in its own :class:`~simulators.qbo.data.EntityStore` (rows by Id, ``next_id``) and
 every QBO ``Fault`` body is rendered by :meth:`QboSimulator.fault`. Writes live in :mod:`simulators.qbo.writes`,
-change data capture in :mod:`simulators.qbo.cdc`.
+the batch endpoint in :mod:`simulators.qbo.batch`, change data capture in :mod:`simulators.qbo.cdc`.
+
+Intuit's throttles (500 requests a minute, 10 at once, 40 batches a minute, per realm) are enforced by default
+(:mod:`simulators.qbo.limits`): ``QboSimulator(world, limits=QboLimits(...))`` changes them,
+``QboLimits.unlimited()`` lifts them.
 
 ``GET /`` (and ``GET /company/{realmId}``) is the simulator's own HTML overview of the company's invoices,
 credit memos and payments for a person (:mod:`simulators.qbo.overview`); it needs no token, and its buttons
@@ -22,8 +26,10 @@ import time
 from datetime import datetime
 
 from simulators.httpbase import Response, SimulatorServer
+from simulators.qbo.batch import BatchMixin
 from simulators.qbo.cdc import CdcMixin
 from simulators.qbo.data import DEFAULT_REALM_ID, QboCompany
+from simulators.qbo.limits import ThrottleMixin
 from simulators.qbo.oauth import ACCOUNTING_SCOPE, OAuthMixin
 from simulators.qbo.overview import OverviewMixin
 from simulators.qbo.query import PACIFIC, QueryError, parse, run
@@ -42,21 +48,28 @@ def effective_minor_version(value):
     return max(MINOR_VERSION, int(value)) if value and value.isdigit() else MINOR_VERSION
 
 
-class QboSimulator(OverviewMixin, CdcMixin, WritesMixin, OAuthMixin, SimulatorServer):
-    """One QBO company (``company``) behind Intuit's OAuth 2.0, seeded from a shared world."""
+class QboSimulator(OverviewMixin, CdcMixin, BatchMixin, WritesMixin, OAuthMixin, ThrottleMixin, SimulatorServer):
+    """One QBO company (``company``) behind Intuit's OAuth 2.0, seeded from a shared world.
 
-    def __init__(self, world=None, port=0, realm_id=DEFAULT_REALM_ID, bulk_accounts=0):
+    ``limits`` (a :class:`~simulators.qbo.limits.QboLimits`, None for Intuit's documented ones) are the
+    throttles per realm; ``clock`` is the wall clock ``now()`` adds ``clock_offset`` to (tests may pass a
+    frozen one).
+    """
+
+    def __init__(self, world=None, port=0, realm_id=DEFAULT_REALM_ID, bulk_accounts=0, limits=None, clock=time.time):
         self.world = world or build_world()
         self.company = QboCompany.from_world(self.world, realm_id=realm_id, bulk_accounts=bulk_accounts)
+        self.clock = clock
         self.clock_offset = 0  # seconds added to the wall clock (now, MetaData stamps, token expiry, CDC window)
         self.minor_versions = []  # effective minor version of every API call, in order
+        self.init_throttle(limits)
         self.init_oauth()
         self.init_writes()
         self.init_cdc()
         super().__init__(port=port)
 
     def now(self):
-        return time.time() + self.clock_offset
+        return self.clock() + self.clock_offset
 
     def setup_routes(self):
         self.oauth_routes()
@@ -66,6 +79,7 @@ class QboSimulator(OverviewMixin, CdcMixin, WritesMixin, OAuthMixin, SimulatorSe
         self.route("GET", company + r"/query", self.api(self.query))
         self.route("POST", company + r"/query", self.api(self.query))
         self.write_routes(company)
+        self.batch_routes(company)
         self.cdc_routes(company)
         self.route("GET", company + r"/(?P<entity>[A-Za-z]+)/(?P<id>[^/]+)", self.api(self.read))
         self.overview_routes()  # the simulator's own read-only HTML page for people, not Intuit's API
@@ -95,7 +109,7 @@ class QboSimulator(OverviewMixin, CdcMixin, WritesMixin, OAuthMixin, SimulatorSe
         return Response(status, {"Fault": {"Error": [error], "type": type}, "time": self.response_time()})
 
     def gateway_fault(self, status, message, code, detail, fault_type):
-        """The API gateway's own lower-case envelope (401 AuthenticationFailed, 403 AuthorizationFailed)."""
+        """The API gateway's own lower-case envelope (401 AuthenticationFailed, 403 AuthorizationFailed, 429)."""
         return Response(
             status,
             {
@@ -165,8 +179,12 @@ class QboSimulator(OverviewMixin, CdcMixin, WritesMixin, OAuthMixin, SimulatorSe
     def query(self, request):
         text = request.params.get("query", "") if request.method == "GET" else request.body.decode("utf-8")
         try:
-            parsed = parse(text, self.company.queryable)
+            return self.ok({"QueryResponse": self.run_query(text)})
         except QueryError as exc:
             return self.fault(exc.code, exc.message, exc.detail)
+
+    def run_query(self, text):
+        """The ``QueryResponse`` for a query's text (a copy), or raises ``QueryError``."""
+        parsed = parse(text, self.company.queryable)
         store = self.company.table(parsed.entity)
-        return self.ok({"QueryResponse": copy.deepcopy(run(parsed, list(store.rows.values()), store.name_list))})
+        return copy.deepcopy(run(parsed, store.visible_rows(), store.name_list))

@@ -17,7 +17,8 @@ The machinery is entity-neutral; what each entity checks and fills in lives in :
 * Fault injection: :meth:`WritesMixin.fail_next_write` answers the next writes with a ``SystemFault`` before
   doing anything (nothing is kept for their request id, so a retry runs the write);
   :meth:`WritesMixin.drop_response_after_commit` commits the next successful writes, keeps their request-id
-  response, then closes the connection without an answer.
+  response, then closes the connection without an answer. A batch request (:mod:`simulators.qbo.batch`) is one
+  write request for both.
 * :meth:`WritesMixin.record_payment`, :meth:`WritesMixin.void_payment` and :meth:`WritesMixin.delete_payment` do
   what a person does in QuickBooks' own screens, through the same rules and ``writes`` (tests, overview buttons).
 """
@@ -35,6 +36,8 @@ from simulators.qbo.rules import CustomerRules, ItemRules
 from simulators.qbo.sales import CreditMemoRules, InvoiceRules, PaymentRules
 
 MAX_REQUEST_ID = 50
+WRITE_RULES = {rules.entity: rules for rules in (CustomerRules(), ItemRules(), InvoiceRules(), CreditMemoRules(),
+                                                 PaymentRules())}  # fmt: skip
 SYSTEM_FIELDS = frozenset({"Id", "SyncToken", "MetaData", "domain", "sparse"})
 SYSTEM_FAILURE = (
     "System Failure Error: An unexpected error occurred while accessing or saving your data. "
@@ -78,39 +81,42 @@ class WritesMixin:
             self._drops += count
 
     def write_routes(self, company_path):
-        for rules in (CustomerRules(), ItemRules(), InvoiceRules(), CreditMemoRules(), PaymentRules()):
+        for rules in WRITE_RULES.values():
             self.route("POST", f"{company_path}/{rules.entity.lower()}", self.api(self.writer(rules)))
 
     def writer(self, rules):
         """The handler for ``POST {entity}``; it runs under the lock ``api`` takes."""
 
-        def handle(request):
-            if self._failures:
-                status = self._failures.pop(0)
-                return self.fault("10000", "An application error has occurred while processing your request",
-                                  SYSTEM_FAILURE, status=status, type="SystemFault")  # fmt: skip
-            request_id = request.params.get("requestid", "")
-            if len(request_id) > MAX_REQUEST_ID:
-                return self.rejected(faults.too_long("requestid", MAX_REQUEST_ID, len(request_id)))
-            key = (request.path_args["realm"], request_id)
-            if request_id and key in self.request_ids:
-                self.replays.append(request_id)
-                status, body = self.request_ids[key]
-                return Response(status, copy.deepcopy(body))
+        def answer(request):
             try:
                 row = self.perform(rules, request)
             except faults.WriteRejected as exc:
-                response = self.rejected(exc)
-            else:
-                response = self.ok({rules.entity: copy.deepcopy(row)})
-            if request_id:
-                self.request_ids[key] = (response.status, copy.deepcopy(response.body))
-            if response.status == 200 and self._drops:
-                self._drops -= 1
-                return None  # the server closes the connection: the client never hears of the commit
-            return response
+                return self.rejected(exc)
+            return self.ok({rules.entity: copy.deepcopy(row)})
 
-        return handle
+        return lambda request: self.write_request(request, answer)
+
+    def write_request(self, request, answer, max_request_id=MAX_REQUEST_ID):
+        """Injected faults, ``requestid`` replay and dropped answers around ``answer(request) -> Response``."""
+        if self._failures:
+            status = self._failures.pop(0)
+            return self.fault("10000", "An application error has occurred while processing your request",
+                              SYSTEM_FAILURE, status=status, type="SystemFault")  # fmt: skip
+        request_id = request.params.get("requestid", "")
+        if len(request_id) > max_request_id:
+            return self.rejected(faults.too_long("requestid", max_request_id, len(request_id)))
+        key = (request.path_args["realm"], request_id)
+        if request_id and key in self.request_ids:
+            self.replays.append(request_id)
+            status, body = self.request_ids[key]
+            return Response(status, copy.deepcopy(body))
+        response = answer(request)
+        if request_id:
+            self.request_ids[key] = (response.status, copy.deepcopy(response.body))
+        if response.status == 200 and self._drops:
+            self._drops -= 1
+            return None  # the server closes the connection: the client never hears of the commit
+        return response
 
     def rejected(self, exc):
         return self.fault(exc.code, exc.message, exc.detail)
