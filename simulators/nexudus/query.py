@@ -23,8 +23,8 @@ Query parameters (names are matched case-insensitively; unknown names are ignore
 
 ``dir`` — research uncertainty 6, the sources disagree (DEV: 1 asc / -1 desc; learn: 0 asc / 1 desc;
 OLDDOC: ``Ascending``/``Descending``). The simulator follows DEV where they clash:
-``1``, ``0``, ``Ascending``, ``asc`` (or nothing) sort ascending; ``-1``, ``Descending``, ``desc``
-sort descending. learn's ``dir=1`` for descending is therefore *not* honoured: clients should send
+``1``, ``0``, ``Ascending`` (or nothing, or any other value) sort ascending; ``-1`` and ``Descending``
+(any case) sort descending. learn's ``dir=1`` for descending is therefore *not* honoured: clients should send
 ``-1`` or ``Descending``. ``CurrentSortDirection`` echoes 1 (ascending) or -1 (descending).
 """
 
@@ -34,7 +34,7 @@ from decimal import Decimal, InvalidOperation
 from .values import looks_like_datetime, parse_datetime
 
 DEFAULT_SIZE, MAX_SIZE = 25, 1000
-DESCENDING = {"-1", "descending", "desc"}
+DESCENDING = {"-1", "descending"}
 RANGE_KINDS = {"number", "date"}
 _FILTER_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?([Zz]|[+-]\d{2}:?\d{2})?")
 
