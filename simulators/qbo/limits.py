@@ -10,8 +10,9 @@
 
 Windows slide: a request is refused when the limit's count of requests admitted in the 60 seconds before
 ``now()`` (the simulator's clock, which honours ``clock_offset``) is already reached; admission times are
-kept exactly. A refused request is neither run nor counted and gets HTTP 429 with the gateway's lower-case
-envelope and the message of research §3.8 (``message=ThrottleExceeded; errorCode=003001; statusCode=429``).
+kept exactly. Moving ``clock_offset`` forward ages them; moving it back forgets those later than the new now.
+A refused request is neither run nor counted and gets HTTP 429 with the gateway's lower-case envelope and
+the message of research §3.8 (``message=ThrottleExceeded; errorCode=003001; statusCode=429``).
 The detail, ``The request limit was reached.  Try again later``, is the one QBO sent in a public report
 (python-quickbooks issue #83); QBO's wording for the concurrency and batch limits is not known, so the
 simulator sends the same body for all three.
@@ -21,6 +22,11 @@ adds it, in whole seconds until the window would admit the request (1 for the co
 
 Limits are a :class:`QboLimits`; ``None`` lifts one. ``QboLimits.unlimited()`` lifts them all, for tests
 that are about something else and must send more than Intuit allows (say why where it is used).
+
+For tests and benchmarks: ``throttled_count`` and ``throttled`` (realm and limit of every 429),
+``requests_per_realm`` and ``batches_per_realm`` (admitted requests), ``batch_count``; ``hold_requests()`` keeps
+admitted requests in flight until ``release_requests()`` and ``wait_in_flight(n)`` waits until n are, so a
+concurrency test needs no timing; ``QboSimulator(clock=...)`` takes a frozen clock for exact windows.
 """
 
 import math
@@ -152,6 +158,9 @@ class ThrottleMixin:
 
     @staticmethod
     def _prune(times, now):
+        """``times`` cut to the window ending at ``now``; admissions "after" a clock moved back are forgotten."""
+        while times and times[-1] > now:
+            times.pop()
         while times and times[0] <= now - WINDOW:
             times.popleft()
         return times

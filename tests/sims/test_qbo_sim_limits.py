@@ -93,6 +93,18 @@ def test_the_501st_request_within_a_minute_is_refused_and_not_run(clock):
         assert sim.requests_per_realm[realm] == 501 and sim.throttled_count == 3
 
 
+def test_clock_offset_moves_the_window(clock):
+    with started(clock, QboLimits(per_minute=2)) as sim:
+        api = Client(sim)
+        assert [api.get().status_code, api.get().status_code] == [200, 200]
+        assert_throttled(api.get())
+        sim.clock_offset = 1800  # half an hour on (the access token lives an hour)
+        assert [api.get().status_code, api.get().status_code] == [200, 200]
+        sim.clock_offset = 0  # and back: what was admitted "later" does not hold the window
+        assert [api.get().status_code, api.get().status_code] == [200, 200]
+        assert_throttled(api.get())
+
+
 def test_oauth_and_the_overview_are_not_counted(clock):
     with started(clock, QboLimits(per_minute=1)) as sim:
         api = Client(sim)
