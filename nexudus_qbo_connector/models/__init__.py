@@ -4,6 +4,7 @@ from . import nexudus_qbo_transfer_mixin  # first: invoices and payments inherit
 from . import (
     nexudus_qbo_account,
     nexudus_qbo_account_map,
+    nexudus_qbo_coworker,
     nexudus_qbo_customer_link,
     nexudus_qbo_financial_account,
     nexudus_qbo_invoice,
@@ -14,6 +15,8 @@ from . import (
     nexudus_qbo_location,
     nexudus_qbo_payment,
     nexudus_qbo_payment_sync,
+    nexudus_qbo_rate_budget,
+    nexudus_qbo_run,
     nexudus_qbo_tax_code,
     nexudus_qbo_tax_map,
     nexudus_qbo_tax_rate,

@@ -59,22 +59,31 @@ class NexudusQboCustomerLink(models.Model):
             link = self.search(domain, limit=1)
             if link:
                 return link
-            try:
-                coworker = context.nexudus().get("coworkers", invoice["CoworkerId"])
-            except ApiError as exc:
-                if exc.retryable:
-                    raise  # throttled or down: the invoice waits for the next run
-                raise UserError(
-                    self.env._(
-                        "Reading Nexudus customer %(id)s failed: %(error)s", id=invoice.get("CoworkerId"), error=exc
-                    )
-                ) from exc
+            coworker = self._coworker(company, context, invoice["CoworkerId"])
             currency = invoice.get("CurrencyCode") if context.multicurrency else None
             link = self._resolve(company, context.client, coworker, currency)
             self.env["ir.cron"]._commit_progress()
             return link
         finally:
             cr.execute("SELECT pg_advisory_unlock(%s, %s)", (LINK_LOCK_NAMESPACE, invoice["CoworkerId"]))
+
+    def _coworker(self, company, context, coworker_id):
+        """The Nexudus customer as read in bulk with the invoices, else read on its own."""
+        mirrored = self.env["nexudus.qbo.coworker"].search(
+            [("company_id", "=", company.id), ("nexudus_id", "=", coworker_id)], limit=1
+        )
+        if mirrored:
+            return mirrored._record()
+        try:
+            coworker = context.nexudus().get("coworkers", coworker_id)
+        except ApiError as exc:
+            if exc.retryable:
+                raise  # throttled or down: the invoice waits for the next run
+            raise UserError(
+                self.env._("Reading Nexudus customer %(id)s failed: %(error)s", id=coworker_id, error=exc)
+            ) from exc
+        self.env["nexudus.qbo.coworker"]._upsert(company, [coworker])
+        return coworker
 
     def _resolve(self, company, client, coworker, currency=None):
         """The link for the Nexudus ``coworker`` dict, adopting or creating the QuickBooks customer."""

@@ -84,6 +84,9 @@ class NexudusQboInvoice(models.Model):
     qbo_total = fields.Monetary("QuickBooks total", readonly=True, copy=False)
     qbo_credit_applied = fields.Boolean("Credit applied in QuickBooks", readonly=True, copy=False)
     last_transfer_at = fields.Datetime("Last transfer", readonly=True, copy=False)
+    send_requested = fields.Boolean(
+        readonly=True, copy=False, help="A person asked to send it: the scheduled action finishes what a click began."
+    )
 
     _company_nexudus_uniq = models.UniqueIndex(
         "(company_id, nexudus_id)", "This Nexudus invoice is already mirrored for this company."
@@ -115,39 +118,43 @@ class NexudusQboInvoice(models.Model):
     # -- what people do ----------------------------------------------------------------------------
     def action_send_to_qbo(self):
         """Send the selected invoices now, whatever the automatic-send option says."""
-        counts = self._run_in_own_transaction("_send_now", self.ids)
-        return self._notify_result(counts, self.env._("Send to QuickBooks"))
+        return self._run_in_own_transaction("_send_now", self.ids, self.env._("Send to QuickBooks"))
 
     def action_retry(self):
         """Try failed invoices again as a new request (after fixing what their reason says)."""
-        counts = self._run_in_own_transaction("_send_now", self.filtered(lambda r: r.transfer_state == "failed").ids)
-        return self._notify_result(counts, self.env._("Retry"))
+        failed = self.filtered(lambda r: r.transfer_state == "failed")
+        return self._run_in_own_transaction("_send_now", failed.ids, self.env._("Retry"))
 
     def action_refresh_from_nexudus(self):
         """Read the selected invoices again from Nexudus, lines included."""
-        counts = self._run_in_own_transaction("_refresh_now", self.ids)
-        return self._notify_result(counts, self.env._("Refresh from Nexudus"))
+        return self._run_in_own_transaction("_refresh_now", self.ids, self.env._("Refresh from Nexudus"))
 
     @api.model
     def action_import_from_nexudus(self):
         """Read now what changed in Nexudus for the current company's locations."""
         with self.env.registry.cursor() as cr:
             env = self.env(cr=cr, su=True)
-            counts = env["nexudus.qbo.invoice"]._import_company(env.company)._state_counts()
-        return self._notify_result(counts, self.env._("Import from Nexudus"))
+            invoices = env["nexudus.qbo.invoice"]
+            touched = invoices.browse()
+
+            def work():
+                nonlocal touched
+                touched = invoices._import_company(env.company)
+
+            pause = invoices._paused(work)
+            result = invoices._notify_result(touched._state_counts(), self.env._("Import from Nexudus"), pause)
+        return result
 
     # -- the scheduled action ------------------------------------------------------------------------
     @api.model
     def _cron_sync(self):
-        """Every served company: import from Nexudus, then send a chunk when automatic sending is on.
+        """Every served company: import from Nexudus (first call of a run), then send a chunk of invoices
+        and of payments; a service asking to wait pauses only what needs it (see the transfer mixin).
 
         Odoo calls this again within the same run while it reports work remaining, and reschedules the
-        run at once when the run ends with work left; the import is done on the first call only.
+        run at once when the run ends with work left.
         """
-        progress = self.env["ir.cron.progress"].browse(self.env.context.get("ir_cron_progress_id")).exists()
-        first_call = not progress or not progress.done
-        # What was tried once in this run waits for the next run (a service may be down): no busy loop.
-        run_start = progress.create_date if progress else fields.Datetime.now()
+        run_start, first_call = self.env["nexudus.qbo.run"]._current()
         companies = self.env["res.company"].search([("nexudus_location_ids", "!=", False)])
         remaining = 0
         for company in companies.filtered(lambda c: c.qbo_state == "connected"):

@@ -5,23 +5,27 @@ from types import GeneratorType
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from ..tools.errors import ApiError, ThrottledError
+from ..tools.errors import ApiError
 from ..tools.invoice_payload import money
 from ..tools.moments import READ_OVERLAP, naive_utc, nexudus_minute
 
-PAGE_SIZE = 200  # invoices read (and committed) at a time
-LINES_CHUNK = 100  # invoice ids per bulk read of lines
+PAGE_SIZE = 1000  # records a request, Nexudus's largest page; invoices are committed a page at a time
 IMPORT_LOCK_NAMESPACE = 0x4E53  # pg advisory lock class for "one worker imports this location"
+EPOCH = datetime(2000, 1, 1)
 
 
 class NexudusQboInvoice(models.Model):
-    """Reading Nexudus invoices into Odoo, incrementally.
+    """Reading Nexudus invoices into Odoo, incrementally and in bulk.
 
-    Sync policy: per served location, invoices are read in ``UpdatedOn`` order from the location's cursor
-    (minus an overlap), a page at a time, each next page starting from the last ``UpdatedOn`` seen rather
-    than by page number, so an invoice updated while we read moves later instead of opening a gap. Rows
-    are deduplicated by Nexudus id and ``UpdatedOn``; lines are read in bulk for a page's changed invoices.
-    The cursor is committed with each page.
+    Sync policy: customers first (every coworker changed since the company's cursor), then per served
+    location the invoices, in ``UpdatedOn`` order from the location's cursor (minus an overlap), a page of
+    a thousand at a time, each next page starting from the last ``UpdatedOn`` seen rather than by page
+    number, so an invoice updated while we read moves later instead of opening a gap. Rows are
+    deduplicated by Nexudus id and ``UpdatedOn``. Lines are read with the documented range filter on
+    their own ``UpdatedOn`` over the window being imported, once per import for every location, and
+    matched to their invoices here; only an invoice new to Odoo whose lines the window missed (created
+    before it) is read on its own. A mirrored invoice none of whose lines changed keeps its lines. The
+    cursors are committed with each page, so a throttled import resumes where it stopped.
     """
 
     _inherit = "nexudus.qbo.invoice"
@@ -29,6 +33,8 @@ class NexudusQboInvoice(models.Model):
     def _import_company(self, company, client=None):
         """Read what changed in Nexudus for every location ``company`` serves; returns the rows touched."""
         client = client or company._nexudus_client()
+        self._import_coworkers(company, client)
+        lines = _LineWindow(self, client)
         touched = self.browse()
         cr = self.env.cr
         for location in company.nexudus_location_ids:
@@ -36,15 +42,26 @@ class NexudusQboInvoice(models.Model):
             if not cr.fetchone()[0]:
                 continue  # another worker is importing this location right now
             try:
-                self.env["ir.cron"]._commit_progress()  # read the cursor as the last importer left it
+                self._commit()  # read the cursor as the last importer left it
                 location.invalidate_recordset()
-                touched |= self._import_location(company, location, client)
+                touched |= self._import_location(company, location, client, lines)
             finally:
                 cr.execute("SELECT pg_advisory_unlock(%s, %s)", (IMPORT_LOCK_NAMESPACE, location.id))
         self.search(
             [("company_id", "=", company.id), ("is_credit_note", "=", True), ("original_invoice_id", "=", False)]
         )._link_originals()
         return touched
+
+    def _import_coworkers(self, company, client):
+        """Every Nexudus customer changed since the company's cursor, a page at a time."""
+        coworkers = self.env["nexudus.qbo.coworker"]
+        since = company.nexudus_coworker_cursor
+        for records in self._pages_since(client, "coworkers", "Coworker", {}, since - READ_OVERLAP if since else EPOCH):
+            coworkers._upsert(company, records)
+            newest = max((naive_utc(r.get("UpdatedOn")) for r in records if r.get("UpdatedOn")), default=None)
+            if newest and (not company.nexudus_coworker_cursor or newest > company.nexudus_coworker_cursor):
+                company.sudo().nexudus_coworker_cursor = newest
+            self._commit()
 
     def _link_originals(self):
         """Point credit notes at the invoice they credit (it may have been read after them)."""
@@ -56,26 +73,35 @@ class NexudusQboInvoice(models.Model):
             if original:
                 note.original_invoice_id = original
 
-    def _import_location(self, company, location, client):
+    def _import_location(self, company, location, client, lines):
         touched = self.browse()
-        since = location.invoice_cursor - READ_OVERLAP if location.invoice_cursor else datetime(2000, 1, 1)
+        since = location.invoice_cursor - READ_OVERLAP if location.invoice_cursor else EPOCH
+        filters = {"CoworkerInvoice_Business": location.nexudus_id}
+        for records in self._pages_since(client, "coworkerinvoices", "CoworkerInvoice", filters, since):
+            touched |= self._upsert_page(company, location, records, lines, since)
+        return touched
+
+    def _pages_since(self, client, entity, prefix, filters, since):
+        """Pages of ``entity`` records updated since ``since``, in ``UpdatedOn`` order (keyset paging)."""
         page = 1
         while True:
-            filters = {
-                "CoworkerInvoice_Business": location.nexudus_id,
-                "from_CoworkerInvoice_UpdatedOn": nexudus_minute(since),
-            }
             records = self._nexudus_call(
-                client.page, "coworkerinvoices", filters, order_by="UpdatedOn", size=PAGE_SIZE, page=page
+                client.page,
+                entity,
+                {**filters, f"from_{prefix}_UpdatedOn": nexudus_minute(since)},
+                order_by="UpdatedOn",
+                size=PAGE_SIZE,
+                page=page,
             )
-            touched |= self._upsert_page(company, location, client, records)
+            if records:
+                yield records
             if len(records) < PAGE_SIZE:
-                return touched
+                return
             last = max(naive_utc(r.get("UpdatedOn")) for r in records)
             # A full page within one minute cannot move the filter on: take the next page number instead.
             page, since = (page + 1, since) if nexudus_minute(last) == nexudus_minute(since) else (1, last)
 
-    def _upsert_page(self, company, location, client, records):
+    def _upsert_page(self, company, location, records, lines, since):
         records = [r for r in records if r.get("BusinessId") in (None, location.nexudus_id)]
         existing = {
             row.nexudus_id: row
@@ -84,49 +110,39 @@ class NexudusQboInvoice(models.Model):
         changed = [
             r for r in records if r["Id"] not in existing or existing[r["Id"]].nexudus_updated_on != r.get("UpdatedOn")
         ]
-        lines = self._read_lines(client, [r["Id"] for r in changed])
+        found = lines.for_invoices(
+            since, [r["Id"] for r in changed], new_ids={r["Id"] for r in changed} - set(existing)
+        )
         touched = self.browse()
         for record in changed:
-            touched |= self._upsert(company, location, record, lines.get(record["Id"], []), existing.get(record["Id"]))
+            touched |= self._upsert(company, location, record, found.get(record["Id"]), existing.get(record["Id"]))
         newest = max((naive_utc(r.get("UpdatedOn")) for r in records), default=None)
         if newest and (not location.invoice_cursor or newest > location.invoice_cursor):
             location.invoice_cursor = newest
-        self.env["ir.cron"]._commit_progress()
+        self._commit()
         return touched
 
-    def _read_lines(self, client, invoice_ids):
-        """Lines of ``invoice_ids`` by invoice, a hundred invoices a request. Whether Nexudus honours a list
-        in ``CoworkerInvoiceLine_CoworkerInvoice`` is not documented: lines are filtered here too, and an
-        invoice none of whose lines came back is read on its own."""
-        wanted = set(invoice_ids)
-        lines = {}
-        for start in range(0, len(invoice_ids), LINES_CHUNK):
-            chunk = invoice_ids[start : start + LINES_CHUNK]
-            filters = {"CoworkerInvoiceLine_CoworkerInvoice": "[" + ",".join(map(str, chunk)) + "]"}
-            for line in self._nexudus_call(client.list, "coworkerinvoicelines", filters):
-                if line.get("CoworkerInvoiceId") in wanted:
-                    lines.setdefault(line["CoworkerInvoiceId"], []).append(line)
-        for invoice_id in wanted - set(lines):
-            filters = {"CoworkerInvoiceLine_CoworkerInvoice": invoice_id}
-            found = self._nexudus_call(client.list, "coworkerinvoicelines", filters)
-            lines[invoice_id] = [line for line in found if line.get("CoworkerInvoiceId") == invoice_id]
-        return lines
-
     def _nexudus_call(self, method, *args, **kw):
+        """A Nexudus read: a refusal becomes a message for a person; a throttled or unreachable service is
+        raised as it is, for the caller to pause and come back."""
         try:
             result = method(*args, **kw)
             return list(result) if isinstance(result, GeneratorType) else result
-        except ThrottledError:
-            raise  # the scheduled action comes back when Nexudus says
         except ApiError as exc:
-            raise UserError(self.env._("Reading invoices from Nexudus failed: %(error)s", error=exc)) from exc
+            if exc.retryable:
+                raise
+            raise UserError(self.env._("Reading from Nexudus failed: %(error)s", error=exc)) from exc
 
     def _upsert(self, company, location, record, lines, row):
+        """Create or update the row of one Nexudus invoice dict; ``lines`` None keeps the row's lines."""
         values = self._values_from_nexudus(record, lines)
-        line_commands = [fields.Command.clear()] + [fields.Command.create(self._line_values(line)) for line in lines]
+        if lines is not None:
+            values["line_ids"] = [fields.Command.clear()] + [
+                fields.Command.create(self._line_values(line)) for line in lines
+            ]
         if row:
             before = row._nexudus_record()
-            row.write({**values, "line_ids": line_commands})
+            row.write(values)
             row._after_nexudus_change(before)
             return row
         row = self.create(
@@ -135,7 +151,6 @@ class NexudusQboInvoice(models.Model):
                 "company_id": company.id,
                 "location_id": location.id,
                 "nexudus_id": record["Id"],
-                "line_ids": line_commands,
             }
         )
         row._evaluate()
@@ -170,7 +185,7 @@ class NexudusQboInvoice(models.Model):
             "nexudus_updated_on": record.get("UpdatedOn"),
             "transferred_by_nexudus": bool(record.get("QuickbooksInvoiceTransfered")),
             "nexudus_json": json.dumps(record, default=str),
-            "nexudus_lines_json": json.dumps(lines, default=str),
+            **({"nexudus_lines_json": json.dumps(lines, default=str)} if lines is not None else {}),
         }
 
     def _line_values(self, line):
@@ -210,15 +225,50 @@ class NexudusQboInvoice(models.Model):
             self._evaluate()
 
     def _refresh_now(self):
-        """Read these invoices again from Nexudus (one request per invoice: a person asked for them)."""
+        """Read these invoices again from Nexudus, lines included (a person asked, or a payment was just
+        recorded on them): two requests per invoice."""
         for company in self.company_id:
             client = company._nexudus_client()
-            rows = self.filtered(lambda r, c=company: r.company_id == c)
-            lines = rows._read_lines(client, rows.mapped("nexudus_id"))
-            for row in rows:
+            for row in self.filtered(lambda r, c=company: r.company_id == c):
                 record = self._nexudus_call(client.get, "coworkerinvoices", row.nexudus_id)
-                row._upsert(company, row.location_id, record, lines.get(row.nexudus_id, []), row)
-                self.env["ir.cron"]._commit_progress()
+                lines = self._nexudus_call(
+                    client.list, "coworkerinvoicelines", {"CoworkerInvoiceLine_CoworkerInvoice": row.nexudus_id}
+                )
+                row._upsert(company, row.location_id, record, lines, row)
+                self._commit()
+
+
+class _LineWindow:
+    """Invoice lines read in bulk by their own ``UpdatedOn`` (the documented range filter), once per
+    import for every location, widened when a location's window starts earlier."""
+
+    def __init__(self, invoices, client):
+        self.invoices, self.client = invoices, client
+        self.since = None
+        self.by_invoice = {}
+
+    def for_invoices(self, since, invoice_ids, new_ids):
+        """Lines by invoice id; an invoice already mirrored whose lines did not change is left out (it
+        keeps its lines), a new one the window missed is read on its own."""
+        if invoice_ids and (self.since is None or since < self.since):
+            self._read(since)
+        found = {i: self.by_invoice[i] for i in invoice_ids if i in self.by_invoice}
+        for invoice_id in sorted(set(new_ids) - set(found)):
+            found[invoice_id] = self.invoices._nexudus_call(
+                self.client.list, "coworkerinvoicelines", {"CoworkerInvoiceLine_CoworkerInvoice": invoice_id}
+            )
+        return found
+
+    def _read(self, since):
+        seen = {}
+        for records in self.invoices._pages_since(
+            self.client, "coworkerinvoicelines", "CoworkerInvoiceLine", {}, since
+        ):
+            seen.update((line["Id"], line) for line in records)
+        self.by_invoice = {}
+        for line in seen.values():
+            self.by_invoice.setdefault(line.get("CoworkerInvoiceId"), []).append(line)
+        self.since = since
 
 
 def _status(record):

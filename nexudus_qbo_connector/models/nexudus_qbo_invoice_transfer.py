@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools import invoice_payload
-from ..tools.errors import ApiError, ThrottledError, TransientError
+from ..tools.errors import ApiError, TransientError
 from ..tools.matching import rate
 from ..tools.qbo_client import quote
 
@@ -68,55 +68,56 @@ class NexudusQboInvoice(models.Model):
     # -- running -----------------------------------------------------------------------------------
     @api.model
     def _sync_company(self, company, first_call=True, run_start=None):
-        """One call of the scheduled run for one company; returns how many invoices are left to send."""
-        try:
-            if first_call:
-                self._import_company(company)
-                self.search([("company_id", "=", company.id), ("transfer_state", "=", "skipped")])._evaluate()
-                self._commit()
-            if not company.nexudus_qbo_auto_send_invoices:
-                return 0
-            pending = self.search(
-                [
-                    ("company_id", "=", company.id),
-                    ("transfer_state", "in", ("to_send", "sending", "to_void")),
-                    *not_tried_since(run_start),
-                ],
-                order="is_credit_note, issue_date, id",
-            )
-            chunk = pending[:SEND_CHUNK]
-            chunk._send_company(company)
-            self.env["ir.cron"]._commit_progress(len(chunk))
-            return len(pending) - len(chunk)
-        except ThrottledError as exc:
-            _logger.info("Nexudus–QuickBooks run for %s paused: %s", company.name, exc)
-            self._retry_later(exc)
-        except UserError as exc:
-            _logger.warning("Nexudus–QuickBooks run for %s stopped: %s", company.name, exc)
-        return 0
+        """One call of the scheduled run for one company; returns how many invoices are left to send.
+        Reading from Nexudus and sending to QuickBooks are steps of their own: a throttled or failing
+        import never keeps the run from sending what is already imported, nor the other way round."""
+        if first_call:
+            self._phase(company, "invoices from Nexudus", lambda: self._import_and_evaluate(company))
+        return self._phase(company, "sending invoices", lambda: self._send_chunk(company, run_start))
+
+    @api.model
+    def _import_and_evaluate(self, company):
+        self._import_company(company)
+        self.search([("company_id", "=", company.id), ("transfer_state", "=", "skipped")])._evaluate()
+        self._commit()
+
+    @api.model
+    def _send_chunk(self, company, run_start):
+        """Send the next chunk of what waits: every invoice to send when automatic sending is on, else
+        those a person asked for; interrupted transfers and voids always."""
+        if company.nexudus_qbo_auto_send_invoices:
+            wanted = [("transfer_state", "in", ("to_send", "sending", "to_void"))]
+        else:
+            wanted = ["|", ("transfer_state", "in", ("sending", "to_void")),
+                      "&", ("transfer_state", "=", "to_send"), ("send_requested", "=", True)]  # fmt: skip
+        pending = self.search(
+            [("company_id", "=", company.id), *wanted, *not_tried_since(run_start)],
+            order="is_credit_note, issue_date, id",
+        )
+        chunk = pending[:SEND_CHUNK]
+        if chunk:
+            chunk._send_company(company, run_start)
+        self.env["ir.cron"]._commit_progress(len(chunk))
+        return len(pending) - len(chunk)
 
     def _send_now(self):
-        """Send these invoices (a person asked): pre-flight checks first, refusing with their fixes."""
+        """Send these invoices (a person asked): pre-flight checks first, refusing with their fixes. What a
+        throttle leaves unsent is marked as asked for, so the scheduled action finishes it."""
         for company in self.company_id:
             rows = self.filtered(lambda r, c=company: r.company_id == c and r.transfer_state in SENDABLE)
             rows.filtered(lambda r: r.transfer_state == "failed").write({"transfer_state": "to_send"})
             rows._evaluate()
+            rows.filtered(lambda r: r.transfer_state == "to_send").write({"send_requested": True})
+            self._commit()
             ordered = rows.sorted(lambda r: (r.is_credit_note, r.issue_date or fields.Date.today(), r.id))
-            try:
-                ordered._send_company(company)
-            except ThrottledError as exc:
-                raise UserError(
-                    self.env._(
-                        "QuickBooks asks to wait %(seconds)s seconds (too many requests). What was sent is recorded; "
-                        "send the rest again later, or let the scheduled action do it.",
-                        seconds=int(exc.retry_after or 60),
-                    )
-                ) from exc
+            ordered._send_company(company)
 
-    def _send_company(self, company):
-        self.env["nexudus.qbo.preflight"]._assert_ready(company)
+    def _send_company(self, company, run_start=None):
+        """Send these rows of ``company``; the pre-flight checks and QuickBooks' preferences are read once
+        per scheduled run (each click checks afresh)."""
+        company._nexudus_qbo_assert_ready(run_start)
         client = company._qbo_client()
-        context = _SendContext(company, client, client.preferences())
+        context = _SendContext(company, client, company._qbo_preferences(client, since=run_start))
         self._move_each(lambda row: row._transfer_locked(context))
 
     def _record_failure(self, exc):
@@ -218,6 +219,7 @@ class NexudusQboInvoice(models.Model):
             )
         self._set_state(
             "sent",
+            send_requested=False,
             qbo_id=document.get("Id"),
             qbo_doc_number=document.get("DocNumber") or False,
             qbo_total=float(total),

@@ -19,7 +19,10 @@ class NexudusQboLocation(models.Model):
     currency_code = fields.Char("Currency")
     country_name = fields.Char("Country")
     time_zone = fields.Char("Time zone", help="The location's own time zone: invoice dates are taken in it.")
-    prices_include_tax = fields.Boolean(help="Prices in this location are entered tax included.")
+    prices_include_tax = fields.Boolean(
+        help="For invoices whose lines cannot tell (no tax and no discount on any line): prices are entered tax "
+        "included. Every other invoice says it by its own numbers."
+    )
     active = fields.Boolean(default=True)
     payment_cursor = fields.Datetime(
         "Payments read up to", help="The newest Nexudus ledger entry CreatedOn read for this location."
@@ -43,7 +46,6 @@ class NexudusQboLocation(models.Model):
                 "currency_code": business.get("CurrencyCode") or False,
                 "country_name": business.get("CountryName") or False,
                 "time_zone": business.get("SimpleTimeZoneName") or business.get("SimpleTimeZoneId") or False,
-                "prices_include_tax": bool(business.get("PricesIncludeTax")),
                 "active": True,
             }
             location = existing.get(business["Id"])

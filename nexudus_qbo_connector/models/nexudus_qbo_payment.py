@@ -70,13 +70,11 @@ class NexudusQboPayment(models.Model):
 
     def action_send(self):
         """Send the selected payments now (a person asked), whatever the automatic options say."""
-        counts = self._run_in_own_transaction("_send_now", self.ids)
-        return self._notify_result(counts, self.env._("Send payments"))
+        return self._run_in_own_transaction("_send_now", self.ids, self.env._("Send payments"))
 
     def action_retry(self):
         rows = self.filtered(lambda r: r.state in ("failed", "held"))
-        counts = self._run_in_own_transaction("_send_now", rows.ids)
-        return self._notify_result(counts, self.env._("Retry payments"))
+        return self._run_in_own_transaction("_send_now", rows.ids, self.env._("Retry payments"))
 
     def action_mark_resolved(self):
         """A person dealt with a payment that needed attention (e.g. reversed it in Nexudus by hand)."""

@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools import payment_payload
-from ..tools.errors import ApiError, ThrottledError, TransientError
+from ..tools.errors import ApiError, TransientError
 from ..tools.invoice_payload import money
 from ..tools.moments import READ_OVERLAP, naive_utc, nexudus_minute
 from ..tools.qbo_client import quote
@@ -119,8 +119,8 @@ class NexudusQboPayment(models.Model):
                 stamp = quote(_iso(since))
                 payments = client.query_all("Payment", f"MetaData.LastUpdatedTime > {stamp}")
         except ApiError as exc:
-            if isinstance(exc, ThrottledError):
-                raise
+            if exc.retryable:
+                raise  # throttled or down: the run pauses and comes back
             raise UserError(self.env._("Reading payments from QuickBooks failed: %(error)s", error=exc)) from exc
         found = self.browse()
         newest = since
@@ -234,18 +234,22 @@ class NexudusQboPayment(models.Model):
     # -- the scheduled action -----------------------------------------------------------------------
     @api.model
     def _sync_payments(self, company, first_call=True, run_start=None):
-        """One call of the scheduled run for one company's payments; returns how many are left to move."""
-        if first_call and company.nexudus_qbo_send_payments:
-            self._import_nexudus_payments(company)
-        if first_call and company.nexudus_qbo_reconcile_payments and company.nexudus_qbo_auto_pull_payments:
-            self._pull_qbo_payments(company)
-        directions = []
-        if company.nexudus_qbo_send_payments:
-            directions.append("nexudus_to_qbo")
-        if company.nexudus_qbo_reconcile_payments and company.nexudus_qbo_auto_pull_payments:
-            directions.append("qbo_to_nexudus")
+        """One call of the scheduled run for one company's payments; returns how many are left to move.
+        Each direction's reading and moving is a step of its own: one service asking to wait pauses only
+        the steps that call it."""
+        to_qbo = company.nexudus_qbo_send_payments
+        to_nexudus = company.nexudus_qbo_reconcile_payments and company.nexudus_qbo_auto_pull_payments
+        if first_call and to_qbo:
+            self._phase(company, "payments from Nexudus", lambda: self._import_nexudus_payments(company))
+        if first_call and to_nexudus:
+            self._phase(company, "payments from QuickBooks", lambda: self._pull_qbo_payments(company))
+        directions = [d for d, on in (("nexudus_to_qbo", to_qbo), ("qbo_to_nexudus", to_nexudus)) if on]
         if not directions:
             return 0
+        return self._phase(company, "moving payments", lambda: self._send_chunk(company, directions, run_start))
+
+    @api.model
+    def _send_chunk(self, company, directions, run_start):
         pending = self.search(
             [
                 ("company_id", "=", company.id),
@@ -256,11 +260,7 @@ class NexudusQboPayment(models.Model):
             order="payment_date, id",
         )
         chunk = pending[:SEND_CHUNK]
-        try:
-            chunk._send_pending(scheduled=True)
-        except ThrottledError as exc:
-            self._retry_later(exc)
-            return 0
+        chunk._send_each(run_start)
         self.env["ir.cron"]._commit_progress(len(chunk))
         return len(pending) - len(chunk)
 
@@ -275,54 +275,42 @@ class NexudusQboPayment(models.Model):
                     "QuickBooks Online first."
                 )
             )
-        with self.env.registry.cursor() as cr:
-            env = self.env(cr=cr, su=True)
-            found = env["nexudus.qbo.payment"]._pull_qbo_payments(env.company)
-            found._send_pending()
-            counts = found._state_counts()
-        return self._notify_result(counts, self.env._("Payments from QuickBooks"))
+        return self._pull_and_move("_pull_qbo_payments", self.env._("Payments from QuickBooks"))
 
     @api.model
     def action_import_from_nexudus(self):
         """Read the payments recorded in Nexudus now and send them to QuickBooks."""
+        return self._pull_and_move("_import_nexudus_payments", self.env._("Payments from Nexudus"))
+
+    @api.model
+    def _pull_and_move(self, pull, title):
         with self.env.registry.cursor() as cr:
             env = self.env(cr=cr, su=True)
-            env["nexudus.qbo.invoice"]._import_company(env.company)  # a payment's invoice may be new too
-            found = env["nexudus.qbo.payment"]._import_nexudus_payments(env.company)
-            found._send_pending()
-            counts = found._state_counts()
-        return self._notify_result(counts, self.env._("Payments from Nexudus"))
+            payments = env["nexudus.qbo.payment"]
+            found = payments.browse()
+
+            def work():
+                nonlocal found
+                if pull == "_import_nexudus_payments":
+                    env["nexudus.qbo.invoice"]._import_company(env.company)  # a payment's invoice may be new too
+                found = getattr(payments, pull)(env.company)
+                found._send_each()
+
+            pause = payments._paused(work)
+            result = payments._notify_result(found.exists()._state_counts(), title, pause)
+        return result
 
     # -- sending ------------------------------------------------------------------------------------
     def _send_now(self):
         """Send these payments now (a person asked): failed ones are tried again as new requests."""
         self.filtered(lambda r: r.state == "failed").write({"state": "to_send"})
-        self._send_pending()
+        self._commit()
+        self._send_each()
 
-    def _send_pending(self, scheduled=False):
-        """Move these payments; a service asking to wait ends the run (the scheduled action then comes
-        back when it says; a person is told in the payment's log)."""
-        try:
-            self._send_each()
-        except ThrottledError as exc:
-            if scheduled:
-                raise
-            self.env.cr.rollback()
-            for row in self.filtered(lambda r: r.state in ("to_send", "sending")):
-                row.message_post(
-                    body=self.env._(
-                        "%(service)s asked to wait %(seconds)s seconds: not sent yet. Send again later, or let the "
-                        "scheduled action do it.",
-                        service=exc.service,
-                        seconds=int(exc.retry_after or 60),
-                    )
-                )
-            self._commit()
-
-    def _send_each(self):
+    def _send_each(self, run_start=None):
         for company in self.company_id:
             rows = self.filtered(lambda r, c=company: r.company_id == c and r.state in MOVABLE)
-            context = _PaymentContext(company)
+            context = _PaymentContext(company, run_start)
             ordered = rows.sorted(lambda r: (r.payment_date or fields.Date.today(), r.id))
             ordered._move_each(lambda row, context=context: row._move_locked(context))
 
@@ -546,8 +534,9 @@ class NexudusQboPayment(models.Model):
 class _PaymentContext:
     """What the payments of one run share: clients (made on first use), preferences, accounts."""
 
-    def __init__(self, company):
+    def __init__(self, company, run_start=None):
         self.company = company
+        self.run_start = run_start
         self.realm = company.sudo().qbo_realm_id
         self._client = self._nexudus = self._prefs = self._methods = None
 
@@ -565,7 +554,7 @@ class _PaymentContext:
     @property
     def preferences(self):
         if self._prefs is None:
-            self._prefs = self.client.preferences()
+            self._prefs = self.company._qbo_preferences(self.client, since=self.run_start)
         return self._prefs
 
     @property

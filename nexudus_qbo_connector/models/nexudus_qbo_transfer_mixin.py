@@ -1,3 +1,4 @@
+import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -5,12 +6,21 @@ from odoo.exceptions import UserError
 
 from ..tools.errors import ApiError, ThrottledError, TransientError
 
+_logger = logging.getLogger(__name__)
+
 CRON = "nexudus_qbo_connector.ir_cron_nexudus_qbo_sync"
 
 
 class NexudusQboTransferMixin(models.AbstractModel):
     """What invoices and payments share as rows that are at once a queue and a log: running a person's
-    click in a transaction of its own, committing step by step, and telling the person what came of it."""
+    click in a transaction of its own, committing step by step, pausing for a service that asks to wait,
+    and telling the person what came of it.
+
+    Throttle policy (both services, every call): a 409/429, or a spent request budget, raises
+    ThrottledError before or instead of the call; the step that met it stops, everything committed so far
+    stays, no further request goes to that service until its wait is over (the shared budget refuses them
+    without a call), and the scheduled action is triggered for when the wait ends.
+    """
 
     _name = "nexudus.qbo.transfer.mixin"
     _description = "Nexudus–QuickBooks transfer row"
@@ -18,12 +28,12 @@ class NexudusQboTransferMixin(models.AbstractModel):
 
     def _commit(self):
         """Commit now (in a scheduled run, with its progress): what was written must survive a crash."""
-        self.env["ir.cron"]._commit_progress()
+        return self.env["ir.cron"]._commit_progress()
 
     def _move_each(self, move):
         """Call ``move(row)`` for each row. One bad row never stops the others: a refusal fails that row
         (``_record_failure``), a service that is down leaves it as it is for the next run, and a service
-        asking to wait ends the loop (raised for the caller to reschedule)."""
+        asking to wait ends the loop (raised for the caller to pause)."""
         for row in self:
             try:
                 move(row)
@@ -43,10 +53,32 @@ class NexudusQboTransferMixin(models.AbstractModel):
 
     @api.model
     def _retry_later(self, exc):
-        """Have the scheduled action come back when a throttled service says."""
+        """Have the scheduled action come back when a throttled service says; returns when."""
+        at = fields.Datetime.now() + timedelta(seconds=float(exc.retry_after or 60))
         cron = self.env.ref(CRON, raise_if_not_found=False)
         if cron:
-            cron._trigger(at=fields.Datetime.now() + timedelta(seconds=float(exc.retry_after or 60)))
+            cron.sudo()._trigger(at=at)
+        return at
+
+    @api.model
+    def _phase(self, company, what, work):
+        """One step of a company's scheduled run; returns what ``work`` returns, or 0 when it stopped: a
+        service asking to wait pauses the step until then, a service that is down leaves it for the next
+        run, a configuration problem stops it (its fix is logged, and shown by the pre-flight checks)."""
+        try:
+            return work()
+        except ThrottledError as exc:
+            self.env.cr.rollback()
+            at = self._retry_later(exc)
+            _logger.info("Nexudus–QuickBooks, %s, %s: paused until %s UTC (%s)", company.name, what, at, exc)
+        except TransientError as exc:
+            self.env.cr.rollback()
+            _logger.warning("Nexudus–QuickBooks, %s, %s: left for the next run (%s)", company.name, what, exc)
+        except UserError as exc:
+            self.env.cr.rollback()
+            _logger.warning("Nexudus–QuickBooks, %s, %s: stopped: %s", company.name, what, exc)
+        self._commit()
+        return 0
 
     def _state_counts(self):
         counts = {}
@@ -55,29 +87,65 @@ class NexudusQboTransferMixin(models.AbstractModel):
             counts[state] = counts.get(state, 0) + 1
         return counts
 
-    def _run_in_own_transaction(self, method, ids):
+    def _run_in_own_transaction(self, method, ids, title):
         """Run ``method`` on ``ids`` in a transaction of its own, which commits each step as it goes: a
         transfer's state must be committed before and after each call, whatever happens to the
-        transaction of the click that started it. Returns the rows' states afterwards."""
+        transaction of the click that started it. Returns the notification for the person."""
         self.browse(ids).check_access("write")
         with self.env.registry.cursor() as cr:
             rows = self.with_env(self.env(cr=cr, su=True)).browse(ids)
-            getattr(rows, method)()
-            counts = rows._state_counts()
+            pause = rows._paused(lambda: getattr(rows, method)())
+            result = rows._notify_result(rows._state_counts(), title, pause)
         self.invalidate_recordset()
-        return counts
+        return result
+
+    def _paused(self, work):
+        """Run ``work``; when a service asks to wait or does not answer, keep what was done, have the
+        scheduled action continue, and return (the error, when it continues)."""
+        try:
+            work()
+        except (ThrottledError, TransientError) as exc:
+            self.env.cr.rollback()
+            at = self._retry_later(exc) if isinstance(exc, ThrottledError) else None
+            self._commit()
+            self.invalidate_recordset()
+            return exc, at
+        return None
 
     @api.model
-    def _notify_result(self, counts, title):
+    def _notify_result(self, counts, title, pause=None):
         labels = dict(self._fields[self._state_field]._description_selection(self.env))
         parts = [f"{count} {labels[state].lower()}" for state, count in sorted(counts.items())]
+        message = ", ".join(parts) or self.env._("Nothing to do.")
+        kind = "warning" if counts.get("failed") else "success"
+        if pause:
+            message = f"{self._pause_text(*pause)} {message}"
+            kind = "warning"
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "title": title,
-                "message": ", ".join(parts) or self.env._("Nothing to do."),
-                "type": "warning" if counts.get("failed") else "success",
+                "message": message,
+                "type": kind,
+                "sticky": bool(pause),
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
+
+    @api.model
+    def _pause_text(self, exc, at):
+        if at:
+            when = fields.Datetime.context_timestamp(self, at).strftime("%H:%M:%S")
+            return self.env._(
+                "%(service)s asks to wait (its request limit): what was done is kept, and the rest continues by "
+                "itself at %(when)s. So far:",
+                service=exc.service,
+                when=when,
+            )
+        return self.env._(
+            "%(service)s did not answer (%(error)s): what was done is kept, and the rest is tried again by the next "
+            "scheduled run. So far:",
+            service=exc.service,
+            error=exc.message,
+        )

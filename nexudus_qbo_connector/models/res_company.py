@@ -1,3 +1,4 @@
+import json
 import secrets
 from datetime import datetime, timezone
 
@@ -76,6 +77,16 @@ class ResCompany(models.Model):
     nexudus_qbo_auto_send_invoices = fields.Boolean("Automatically send invoices issued in Nexudus to QuickBooks")
     nexudus_qbo_auto_pull_payments = fields.Boolean("Automatically send payments recorded in QuickBooks to Nexudus")
     nexudus_qbo_interval_hours = fields.Integer("Run every (hours)", default=6)
+    nexudus_coworker_cursor = fields.Datetime(
+        "Nexudus customers read up to", copy=False, help="The newest Nexudus UpdatedOn read for customers."
+    )
+    qbo_preferences_json = fields.Text(
+        copy=False, groups="base.group_system", help="QuickBooks' preferences, as last read."
+    )
+    qbo_preferences_at = fields.Datetime(copy=False, groups="base.group_system")
+    nexudus_qbo_checked_at = fields.Datetime(
+        "Pre-flight checks passed at", copy=False, help="When the pre-flight checks last found nothing blocking."
+    )
     qbo_payment_cursor = fields.Datetime(
         "QuickBooks payments read up to", copy=False, help="Payments changed in QuickBooks after this are read next."
     )
@@ -138,6 +149,7 @@ class ResCompany(models.Model):
             refresh_token=token.refresh_token,
             expires_at=expires.replace(tzinfo=timezone.utc).timestamp() if expires else None,
             on_tokens=self._nexudus_store_tokens,
+            limiter=self.env["nexudus.qbo.rate.budget"]._limiter("nexudus", company.nexudus_email.strip().lower()),
         )
 
     def _nexudus_store_tokens(self, tokens):
@@ -242,9 +254,26 @@ class ResCompany(models.Model):
             self._nexudus_qbo_endpoint("qbo_api_url"),
             self.sudo().qbo_realm_id,
             access_token=tokens._qbo_access_token(self, oauth),
+            limiter=self.env["nexudus.qbo.rate.budget"]._limiter("qbo", self.sudo().qbo_realm_id),
         )
         client.on_unauthorized = lambda: tokens._qbo_access_token(self, oauth, stale=client.access_token)
         return client
+
+    def _qbo_preferences(self, client, since=None):
+        """QuickBooks' preferences: as read since ``since`` (once per scheduled run), else read now."""
+        company = self.sudo()
+        if since and company.qbo_preferences_at and company.qbo_preferences_at >= since:
+            return json.loads(company.qbo_preferences_json or "{}")
+        preferences = client.preferences()
+        company.write({"qbo_preferences_json": json.dumps(preferences), "qbo_preferences_at": fields.Datetime.now()})
+        return preferences
+
+    def _nexudus_qbo_assert_ready(self, since=None):
+        """The pre-flight checks, once per scheduled run (``since``: its start); each click checks afresh."""
+        if since and self.nexudus_qbo_checked_at and self.nexudus_qbo_checked_at >= since:
+            return
+        self.env["nexudus.qbo.preflight"]._assert_ready(self)
+        self.sudo().nexudus_qbo_checked_at = fields.Datetime.now()
 
     def _qbo_refresh_lists(self):
         """Read QuickBooks accounts, tax codes and items (every page) and the currency preferences."""

@@ -32,13 +32,15 @@ class InvalidGrantError(AuthError):
 
 
 class ThrottledError(ApiError):
-    """The service asks to wait ``retry_after`` seconds before calling again."""
+    """The service asks to wait ``retry_after`` seconds before calling again; ``local`` when no request
+    was sent because the shared budget said so."""
 
     retryable = True
 
-    def __init__(self, message, *, retry_after=None, **kw):
+    def __init__(self, message, *, retry_after=None, local=False, **kw):
         super().__init__(message, **kw)
         self.retry_after = retry_after
+        self.local = local
 
 
 class TransientError(ApiError):

@@ -1,9 +1,13 @@
 """The one HTTP funnel both API clients go through: timeouts, bounded retries, typed errors, redacted logs.
 
-Retry policy: a throttled (409/429) or transient (5xx, network) answer is retried at most ``retries``
-times, and only while the wait the service asks for stays under ``max_wait`` seconds. A longer wait is
-not slept away in a worker: :class:`ThrottledError` carries ``retry_after`` so the caller can reschedule
-its scheduled action instead.
+Throttle policy, the same for every call of either service: before each request the client takes a
+slot from its ``limiter`` (the service account's shared budget, kept in the database by the addon),
+which paces requests under the documented limits or, when the budget or the service says to wait,
+refuses with :class:`ThrottledError` before anything is sent. A throttled answer (409/429) is reported
+to the limiter, so that no worker calls that service until the wait is over. A throttled or transient
+(5xx, network) answer is retried at most ``retries`` times, and only while the wait stays under
+``max_wait`` seconds; a longer wait is not slept away in a worker: :class:`ThrottledError` carries
+``retry_after`` so the caller can reschedule its scheduled action instead.
 """
 
 import json
@@ -13,12 +17,23 @@ from decimal import Decimal
 
 import requests
 
+from . import rate_limits
 from .errors import AuthError, NotFoundError, RejectedError, ThrottledError, TransientError
 from .redaction import get_logger, redact
 
 _logger = get_logger(__name__)
 
 _WAIT_IN_TEXT = re.compile(r"(?i)wait\s+(\d+)\s+seconds?")
+
+
+class Limiter:
+    """No budget at all; the addon gives each client its service account's shared budget instead."""
+
+    def acquire(self, kind):
+        """Wait (briefly) for a slot for one ``kind`` request, or raise ThrottledError without calling."""
+
+    def throttled(self, seconds):
+        """The service asked to wait ``seconds``: no request to it until then."""
 
 
 class ApiClient:
@@ -29,11 +44,13 @@ class ApiClient:
     retries = 2
     max_wait = 5.0
     throttle_statuses = (429,)
+    default_throttle_wait = 60.0  # when a throttled answer does not say how long: a whole rate window
 
-    def __init__(self, base_url, *, session=None, sleep=time.sleep):
+    def __init__(self, base_url, *, session=None, sleep=time.sleep, limiter=None):
         self.base_url = base_url.rstrip("/")
         self.session = session or requests.Session()
         self._sleep = sleep
+        self.limiter = limiter or Limiter()
 
     # -- hooks -----------------------------------------------------------------------------------
     def _auth_headers(self):
@@ -56,9 +73,11 @@ class ApiClient:
         """Send one request and return the ``requests.Response`` of a 2xx answer, or raise an ApiError."""
         target = url or f"{self.base_url}{path}"
         all_headers = {"Accept": "application/json", **self._auth_headers(), **(headers or {})}
+        kind = rate_limits.request_kind(method, target)
         attempt = 0
         while True:
             attempt += 1
+            self.limiter.acquire(kind)
             try:
                 response = self.session.request(
                     method,
@@ -78,9 +97,10 @@ class ApiClient:
                 if response.ok:
                     return response
                 error = self._error_from_response(response)
-                wait = _retry_after(response) if isinstance(error, ThrottledError) else 1.0
+                wait = 1.0
                 if isinstance(error, ThrottledError):
-                    error.retry_after = wait
+                    wait = error.retry_after = _retry_after(response) or self.default_throttle_wait
+                    self.limiter.throttled(wait)
             if not error.retryable or attempt > self.retries or wait > self.max_wait:
                 _logger.info("%s %s %s failed: %s", self.service, method, redact(target), redact(str(error)))
                 raise error
@@ -88,12 +108,12 @@ class ApiClient:
 
 
 def _retry_after(response):
-    """Seconds to wait: the ``Retry-After`` header, else "Wait N seconds" in the body, else 1."""
+    """Seconds to wait: the ``Retry-After`` header, else "Wait N seconds" in the body, else None."""
     header = response.headers.get("Retry-After")
     if header and header.strip().isdigit():
-        return float(header.strip())
+        return max(float(header.strip()), 1.0)
     match = _WAIT_IN_TEXT.search(response.text or "")
-    return float(match.group(1)) if match else 1.0
+    return max(float(match.group(1)), 1.0) if match else None
 
 
 def _short_text(response):

@@ -6,16 +6,21 @@ can act on. The body is a plain dict rather than a python-quickbooks object, who
 (``DueDate=""``, ``ExchangeRate=1``, ``ServiceDate=""`` …) would be sent with it (research QBO §4.4).
 
 Amounts. Each Nexudus line becomes one QuickBooks line whose ``Amount`` is the line's net amount after
-discount (``SubTotal − DiscountAmount``); QuickBooks adds the tax. Nexudus rounds tax per line, QuickBooks
-per rate over the whole invoice, so the two can differ by a cent: the body carries the Nexudus tax per
-QuickBooks tax rate in ``TxnTaxDetail`` (an override QuickBooks may or may not honour; the caller checks
-QuickBooks' total afterwards and refuses any difference). Credit notes are negative in Nexudus and
-positive in QuickBooks.
+discount; QuickBooks adds the tax. Nexudus does not say whether a location's prices include tax (no
+documented field), so each line says it by its own numbers (``line_pricing``): tax-exclusive when
+``UnitPrice × Quantity = SubTotal`` (net before discount, so net is ``SubTotal − DiscountAmount``),
+tax-inclusive when ``UnitPrice × Quantity − DiscountAmount = SubTotal + TaxAmount`` (``SubTotal`` is then
+the net after discount). A line without tax or discount fits both and follows the invoice's other lines
+(or the location's setting); a line that fits neither is refused with both figures. Nexudus rounds tax
+per line, QuickBooks per rate over the whole invoice, so the two can differ by a cent: the body carries
+the Nexudus tax per QuickBooks tax rate in ``TxnTaxDetail`` (an override QuickBooks may or may not
+honour; the caller checks QuickBooks' total afterwards and refuses any difference). Credit notes are
+negative in Nexudus and positive in QuickBooks.
 """
 
 import base64
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -110,6 +115,27 @@ def local_date(invoice, field_name, time_zone):
     return moment.astimezone(zone).date().isoformat()
 
 
+EXCLUSIVE, INCLUSIVE, EITHER = "exclusive", "inclusive", "either"
+
+
+def line_pricing(line):
+    """How one Nexudus line's numbers read: EXCLUSIVE, INCLUSIVE, EITHER (both readings give the same
+    net) or None (neither reading fits)."""
+    gross = money(Decimal(str(line.get("UnitPrice") or 0)) * Decimal(str(line.get("Quantity") or 0)))
+    subtotal, tax, discount = (money(line.get(key)) for key in ("SubTotal", "TaxAmount", "DiscountAmount"))
+    exclusive = gross == subtotal
+    inclusive = gross - discount == subtotal + tax
+    if exclusive and inclusive:
+        return EITHER
+    return EXCLUSIVE if exclusive else INCLUSIVE if inclusive else None
+
+
+def invoice_pricing(lines, default_inclusive=False):
+    """Whether an invoice's prices include tax, as the lines that can tell say (else ``default_inclusive``)."""
+    readings = {line_pricing(line) for line in lines} - {EITHER, None}
+    return readings.pop() == INCLUSIVE if len(readings) == 1 else default_inclusive
+
+
 def build(invoice, lines, target):
     """The QuickBooks ``Payload`` for a Nexudus ``invoice`` dict and its ``lines``; raises PayloadError."""
     credit = bool(invoice.get("CreditNote"))
@@ -119,10 +145,25 @@ def build(invoice, lines, target):
     qbo_lines, tax_by_code = [], {}
     net_total = tax_total = Decimal(0)
     ordered = sorted(lines, key=lambda line: (line.get("Position") or 0, line.get("Id") or 0))
+    inclusive = invoice_pricing(ordered, target.prices_include_tax)
+    target = replace(target, prices_include_tax=inclusive)
     for number, line in enumerate(ordered, start=1):
-        net = sign * (money(line.get("SubTotal")) - money(line.get("DiscountAmount")))
-        tax = sign * money(line.get("TaxAmount"))
         where = f"Invoice {label}, line {line.get('Position') or number}"
+        pricing = line_pricing(line)
+        if pricing is None:
+            problems.append(_pricing_problem(line, where))
+            continue
+        if pricing == INCLUSIVE and not inclusive or pricing == EXCLUSIVE and inclusive:
+            problems.append(
+                f"{where}: its prices are {'tax included' if pricing == INCLUSIVE else 'before tax'} while the "
+                "invoice's other lines are not; QuickBooks takes one of the two per invoice. Fix: correct the "
+                "line in Nexudus."
+            )
+            continue
+        net = money(line.get("SubTotal"))
+        if pricing != INCLUSIVE:
+            net -= money(line.get("DiscountAmount"))
+        net, tax = sign * net, sign * money(line.get("TaxAmount"))
         built, tax_target = _line(line, net, tax, where, target, problems)
         if built is None:
             continue
@@ -153,6 +194,18 @@ def build(invoice, lines, target):
         total=net_total + tax_total,
         doc_number=body.get("DocNumber", ""),
         marker=marker(invoice),
+    )
+
+
+def _pricing_problem(line, where):
+    quantity, unit_price = line.get("Quantity"), line.get("UnitPrice")
+    gross = money(Decimal(str(unit_price or 0)) * Decimal(str(quantity or 0)))
+    subtotal, tax, discount = (money(line.get(key)) for key in ("SubTotal", "TaxAmount", "DiscountAmount"))
+    return (
+        f"{where}: its amounts fit neither a price before tax nor a price with tax included: "
+        f"{quantity} × {unit_price} = {gross}, less discount {discount} = {gross - discount}, while SubTotal is "
+        f"{subtotal} and tax {tax} (SubTotal + tax = {subtotal + tax}). Fix: correct the line in Nexudus, then "
+        "Refresh from Nexudus."
     )
 
 

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..tools.errors import ApiError
+from ..tools.errors import ApiError, ThrottledError
 
 QBO_ADVANCED = "In QuickBooks: ⚙ › Account and settings › Advanced › Automation"
 
@@ -22,9 +22,10 @@ class NexudusQboPreflight(models.TransientModel):
             preflight.ready = "error" not in preflight.line_ids.mapped("status")
 
     @api.model
-    def _run(self, company):
-        """Run every check for ``company`` and return the checklist record."""
-        checks = self._checks(company)
+    def _run(self, company, pause=False):
+        """Run every check for ``company`` and return the checklist record. With ``pause``, QuickBooks being
+        busy or down is raised as it is (the transfer pauses) rather than listed as a warning."""
+        checks = self._checks(company, pause)
         return self.create(
             {
                 "company_id": company.id,
@@ -35,14 +36,14 @@ class NexudusQboPreflight(models.TransientModel):
     @api.model
     def _assert_ready(self, company):
         """Raise with every blocking problem and its fix; the transfers call this before each run."""
-        preflight = self._run(company)
+        preflight = self._run(company, pause=True)
         errors = preflight.line_ids.filtered(lambda line: line.status == "error")
         if errors:
             raise UserError("\n".join(f"• {line.name}: {line.message} {line.fix or ''}".strip() for line in errors))
         return preflight
 
     @api.model
-    def _checks(self, company):
+    def _checks(self, company, pause=False):
         checks = [self._nexudus_check(company)]
         if company.qbo_state != "connected":
             checks.append(
@@ -56,11 +57,16 @@ class NexudusQboPreflight(models.TransientModel):
             return checks
         try:
             client = company._qbo_client()
-            prefs = client.preferences()
+            prefs = company._qbo_preferences(client)
             home_currency = ((prefs.get("CurrencyPrefs") or {}).get("HomeCurrency") or {}).get("value")
             checks += self._qbo_preference_checks(company, prefs, home_currency)
             checks += self._qbo_list_checks(company, client)
         except (ApiError, UserError) as exc:
+            if isinstance(exc, ApiError) and exc.retryable:
+                if pause:
+                    raise
+                checks.append(self._busy_line(self.env._("QuickBooks connection"), exc))
+                return checks
             checks.append(
                 _line(
                     self.env._("QuickBooks connection"),
@@ -71,11 +77,28 @@ class NexudusQboPreflight(models.TransientModel):
             )
         return checks
 
+    def _busy_line(self, name, exc):
+        """A service busy or down just now: a passing state, not a configuration problem."""
+        if isinstance(exc, ThrottledError):
+            text = self.env._(
+                "%(service)s asks to wait (its request limit): checked again before the next transfer.",
+                service=exc.service,
+            )
+        else:
+            text = self.env._(
+                "%(service)s did not answer (%(error)s): checked again before the next transfer.",
+                service=exc.service,
+                error=exc.message,
+            )
+        return _line(name, "warning", text)
+
     def _nexudus_check(self, company):
         try:
             client = company._nexudus_client()
             next(iter(client.list("businesses", size=1)), None)
         except (ApiError, UserError) as exc:
+            if isinstance(exc, ApiError) and exc.retryable:  # busy or down now, not a credentials problem
+                return self._busy_line(self.env._("Nexudus API access"), exc)
             return _line(
                 self.env._("Nexudus API access"),
                 "error",

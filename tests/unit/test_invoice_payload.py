@@ -58,7 +58,10 @@ def line(**kw):
         "FinancialAccountCode": "DESK-01",
         "FinancialAccountName": "Hot Desk Revenue",
     }
-    return base | kw
+    built = base | kw
+    # A tax-exclusive line unless told otherwise: UnitPrice × Quantity = SubTotal.
+    built.setdefault("UnitPrice", (built["SubTotal"] / built["Quantity"]).quantize(D("0.00001")))
+    return built
 
 
 def test_one_line_invoice():
@@ -119,8 +122,8 @@ def test_quantity_that_does_not_divide_keeps_the_amount_exact():
     assert (detail["UnitPrice"] * detail["Qty"]).quantize(D("0.01")) == D("100.00")
 
 
-def test_tax_inclusive_location_sends_net_amounts_and_the_gross():
-    payload = build(invoice(), [line()], uk_target(prices_include_tax=True))
+def test_tax_inclusive_prices_are_read_from_the_line_and_sent_net_with_the_gross():
+    payload = build(invoice(), [line(UnitPrice=D("144.00"))], uk_target())
     assert payload.body["GlobalTaxCalculation"] == "TaxInclusive"
     detail = payload.body["Line"][0]["SalesItemLineDetail"]
     assert payload.body["Line"][0]["Amount"] == D("120.00")

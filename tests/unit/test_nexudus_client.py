@@ -3,6 +3,7 @@
 import pytest
 from nqc_tools.errors import AuthError, InvalidGrantError, NotFoundError, ThrottledError
 from nqc_tools.nexudus_client import NexudusClient
+from nqc_tools.rate_limits import NEXUDUS, MemoryBudget
 
 from simulators.nexudus.server import NexudusSimulator
 from simulators.world import build_world
@@ -19,8 +20,23 @@ def stored():
     return []
 
 
+BUDGETS = {}  # one per Nexudus account, shared by every client of it, as the addon shares its own
+
+
+def budget(email="admin@example.com"):
+    return BUDGETS.setdefault(email, MemoryBudget(NEXUDUS))
+
+
 def client_for(sim, stored, email="admin@example.com", password="secret", **kw):  # noqa: S107
-    return NexudusClient(sim.url, email=email, password=password, on_tokens=stored.append, sleep=lambda s: None, **kw)
+    return NexudusClient(
+        sim.url,
+        email=email,
+        password=password,
+        on_tokens=stored.append,
+        sleep=lambda s: None,
+        limiter=budget(email),
+        **kw,
+    )
 
 
 def test_sign_in_stores_the_tokens_and_lists_locations(sim, stored):
@@ -64,7 +80,7 @@ def test_refresh_rotates_and_the_new_refresh_token_is_reported(sim, stored):
     client.refresh()
     assert client.refresh_token != first
     assert [t["refresh_token"] for t in stored] == [first, client.refresh_token]
-    stale = NexudusClient(sim.url, email="admin@example.com", refresh_token=first)
+    stale = NexudusClient(sim.url, email="admin@example.com", refresh_token=first, limiter=budget())
     with pytest.raises(InvalidGrantError):
         stale.refresh()
 
@@ -101,5 +117,9 @@ def test_long_throttle_is_raised_with_its_wait(sim, stored):
         with pytest.raises(ThrottledError) as caught:
             list(client.list("businesses"))
         assert caught.value.retry_after == 120
+        with pytest.raises(ThrottledError) as caught:
+            list(client.list("businesses"))
+        assert caught.value.local, "no request leaves while the wait lasts"
     finally:
         sim.fail_next(0)
+        budget().blocked_until = None  # as if the two minutes had passed
