@@ -18,6 +18,7 @@ TRANSFER_STATES = [
     ("failed", "Failed"),
     ("skipped", "Skipped"),
     ("to_void", "To void"),
+    ("to_delete", "Delete pending"),
     ("voided", "Voided in QuickBooks"),
 ]
 
@@ -84,6 +85,10 @@ class NexudusQboInvoice(models.Model):
     qbo_total = fields.Monetary("QuickBooks total", readonly=True, copy=False)
     qbo_credit_applied = fields.Boolean("Credit applied in QuickBooks", readonly=True, copy=False)
     last_transfer_at = fields.Datetime("Last transfer", readonly=True, copy=False)
+    qbo_discard_id = fields.Char(
+        "QuickBooks document to delete", readonly=True, copy=False, help="Left with a wrong total; deleted first."
+    )
+    qbo_discard_entity = fields.Char(readonly=True, copy=False)
     send_requested = fields.Boolean(
         readonly=True, copy=False, help="A person asked to send it: the scheduled action finishes what a click began."
     )
@@ -154,13 +159,14 @@ class NexudusQboInvoice(models.Model):
         Odoo calls this again within the same run while it reports work remaining, and reschedules the
         run at once when the run ends with work left.
         """
-        run_start, first_call = self.env["nexudus.qbo.run"]._current()
+        run, first_call = self.env["nexudus.qbo.run"]._current()
+        self = self.with_context(nexudus_qbo_run_id=run.id)  # noqa: PLW0642 - what is tried or read once is marked
         companies = self.env["res.company"].search([("nexudus_location_ids", "!=", False)])
         remaining = 0
         for company in companies.filtered(lambda c: c.qbo_state == "connected"):
-            remaining += self.with_company(company)._sync_company(company, first_call, run_start)
+            remaining += self.with_company(company)._sync_company(company, first_call)
             payments = self.env["nexudus.qbo.payment"].with_company(company)
-            remaining += payments._sync_payments(company, first_call, run_start)
+            remaining += payments._sync_payments(company, first_call)
         self.env["ir.cron"]._commit_progress(remaining=remaining)
 
 

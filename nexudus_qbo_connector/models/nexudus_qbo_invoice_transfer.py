@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools import invoice_payload
-from ..tools.errors import ApiError, TransientError
+from ..tools.errors import ApiError, NotFoundError, ThrottledError, TransientError
 from ..tools.matching import rate
 from ..tools.qbo_client import quote
 
@@ -15,7 +15,7 @@ _logger = logging.getLogger(__name__)
 LOCK_NAMESPACE = 0x4E51  # pg advisory lock class for "one worker transfers this invoice"
 REQUEST_NAMESPACE = uuid.UUID("0b7c4c7e-4b0e-4a53-9d0b-6e6578756475")
 SEND_CHUNK = 100  # invoices sent per call of the scheduled action, between two progress reports
-SENDABLE = ("to_send", "failed", "skipped", "sending", "to_void")
+SENDABLE = ("to_send", "failed", "skipped", "sending", "to_void", "to_delete")
 
 
 class NexudusQboInvoice(models.Model):
@@ -36,7 +36,7 @@ class NexudusQboInvoice(models.Model):
     # -- states ------------------------------------------------------------------------------------
     def _set_state(self, state, reason=False, **values):
         self.write({"transfer_state": state, "transfer_reason": reason or False, **values})
-        if reason and state in ("failed", "skipped", "to_void"):
+        if reason and state in ("failed", "skipped", "to_void", "to_delete"):
             self.message_post(body=reason)
 
     def _evaluate(self):
@@ -67,13 +67,13 @@ class NexudusQboInvoice(models.Model):
 
     # -- running -----------------------------------------------------------------------------------
     @api.model
-    def _sync_company(self, company, first_call=True, run_start=None):
+    def _sync_company(self, company, first_call=True):
         """One call of the scheduled run for one company; returns how many invoices are left to send.
         Reading from Nexudus and sending to QuickBooks are steps of their own: a throttled or failing
         import never keeps the run from sending what is already imported, nor the other way round."""
         if first_call:
             self._phase(company, "invoices from Nexudus", lambda: self._import_and_evaluate(company))
-        return self._phase(company, "sending invoices", lambda: self._send_chunk(company, run_start))
+        return self._phase(company, "sending invoices", lambda: self._send_chunk(company))
 
     @api.model
     def _import_and_evaluate(self, company):
@@ -82,42 +82,47 @@ class NexudusQboInvoice(models.Model):
         self._commit()
 
     @api.model
-    def _send_chunk(self, company, run_start):
+    def _send_chunk(self, company):
         """Send the next chunk of what waits: every invoice to send when automatic sending is on, else
         those a person asked for; interrupted transfers and voids always."""
         if company.nexudus_qbo_auto_send_invoices:
-            wanted = [("transfer_state", "in", ("to_send", "sending", "to_void"))]
+            wanted = [("transfer_state", "in", ("to_send", "sending", "to_void", "to_delete"))]
         else:
-            wanted = ["|", ("transfer_state", "in", ("sending", "to_void")),
+            wanted = ["|", ("transfer_state", "in", ("sending", "to_void", "to_delete")),
                       "&", ("transfer_state", "=", "to_send"), ("send_requested", "=", True)]  # fmt: skip
         pending = self.search(
-            [("company_id", "=", company.id), *wanted, *not_tried_since(run_start)],
+            [("company_id", "=", company.id), *wanted, *self._not_tried_in_this_run()],
             order="is_credit_note, issue_date, id",
         )
         chunk = pending[:SEND_CHUNK]
         if chunk:
-            chunk._send_company(company, run_start)
+            chunk._send_company(company)
         self.env["ir.cron"]._commit_progress(len(chunk))
         return len(pending) - len(chunk)
 
     def _send_now(self):
         """Send these invoices (a person asked): pre-flight checks first, refusing with their fixes. What a
-        throttle leaves unsent is marked as asked for, so the scheduled action finishes it."""
-        for company in self.company_id:
-            rows = self.filtered(lambda r, c=company: r.company_id == c and r.transfer_state in SENDABLE)
-            rows.filtered(lambda r: r.transfer_state == "failed").write({"transfer_state": "to_send"})
-            rows._evaluate()
-            rows.filtered(lambda r: r.transfer_state == "to_send").write({"send_requested": True})
+        busy or unreachable service leaves unsent is marked as asked for, so the scheduled action finishes it."""
+        try:
+            for company in self.company_id:
+                rows = self.filtered(lambda r, c=company: r.company_id == c and r.transfer_state in SENDABLE)
+                rows.filtered(lambda r: r.transfer_state == "failed").write({"transfer_state": "to_send"})
+                rows._evaluate()
+                ordered = rows.sorted(lambda r: (r.is_credit_note, r.issue_date or fields.Date.today(), r.id))
+                ordered.with_context(nexudus_qbo_resend=True)._send_company(company)
+        except (ThrottledError, TransientError) as exc:
+            self._rollback_keeping(exc)
+            self.invalidate_recordset()
+            self.filtered(lambda r: r.transfer_state == "to_send").write({"send_requested": True})
             self._commit()
-            ordered = rows.sorted(lambda r: (r.is_credit_note, r.issue_date or fields.Date.today(), r.id))
-            ordered._send_company(company)
+            raise
 
-    def _send_company(self, company, run_start=None):
+    def _send_company(self, company):
         """Send these rows of ``company``; the pre-flight checks and QuickBooks' preferences are read once
         per scheduled run (each click checks afresh)."""
-        company._nexudus_qbo_assert_ready(run_start)
+        company._nexudus_qbo_assert_ready()
         client = company._qbo_client()
-        context = _SendContext(company, client, company._qbo_preferences(client, since=run_start))
+        context = _SendContext(company, client, company._qbo_preferences(client))
         self._move_each(lambda row: row._transfer_locked(context))
 
     def _record_failure(self, exc):
@@ -132,7 +137,12 @@ class NexudusQboInvoice(models.Model):
             # A new transaction, so that the row is read as the worker that held it last left it.
             self._commit()
             self.invalidate_recordset()
-            self.last_transfer_at = fields.Datetime.now()
+            self._mark_tried()
+            if self.transfer_state == "to_delete":
+                if not self._finish_discard(context):
+                    return
+                if self.env.context.get("nexudus_qbo_resend"):  # a person's Retry goes on to send it again
+                    self.transfer_state = "to_send"
             if self.transfer_state == "to_void":
                 self._void_in_qbo(context)
             elif self.transfer_state == "sending":
@@ -162,6 +172,10 @@ class NexudusQboInvoice(models.Model):
         self._commit()  # the row says "sending" before the request leaves
         try:
             document = context.client.save(payload.entity, payload.body, request_id=request_id)
+        except ThrottledError:
+            self.write({"transfer_state": "to_send"})  # refused unprocessed: nothing reached QuickBooks
+            self._commit()
+            raise
         except TransientError as exc:
             self.message_post(
                 body=self.env._(
@@ -205,18 +219,7 @@ class NexudusQboInvoice(models.Model):
     def _record_sent(self, context, payload, document):
         total = invoice_payload.money(document.get("TotalAmt"))
         if total != payload.total:
-            self._discard(context, payload, document)
-            raise UserError(
-                self.env._(
-                    "QuickBooks computed %(qbo)s for %(name)s where Nexudus says %(nexudus)s (difference %(diff)s). "
-                    "The QuickBooks document was deleted again. Fix: check the tax codes mapped for its lines "
-                    "(the QuickBooks rate must equal the Nexudus rate) in Nexudus–QuickBooks › Tax mappings.",
-                    qbo=total,
-                    name=self.display_name,
-                    nexudus=payload.total,
-                    diff=payload.total - total,
-                )
-            )
+            return self._record_mismatch(context, payload, document, total)
         self._set_state(
             "sent",
             send_requested=False,
@@ -235,17 +238,64 @@ class NexudusQboInvoice(models.Model):
             )
         )
         self._commit()
+        return None
 
-    def _discard(self, context, payload, document):
+    def _record_mismatch(self, context, payload, document, total):
+        """QuickBooks' total differs from Nexudus's: the document must go again. The row says *Delete
+        pending* with the document's id until QuickBooks confirms the delete, and only then *Failed*."""
+        reason = self.env._(
+            "QuickBooks computed %(qbo)s for %(name)s where Nexudus says %(nexudus)s (difference %(diff)s). Fix: "
+            "check the tax codes mapped for its lines (the QuickBooks rate must equal the Nexudus rate) in "
+            "Nexudus–QuickBooks › Tax mappings, then Retry.",
+            qbo=total,
+            name=self.display_name,
+            nexudus=payload.total,
+            diff=payload.total - total,
+        )
+        self._set_state(
+            "to_delete",
+            reason,
+            qbo_discard_id=document["Id"],
+            qbo_discard_entity=payload.entity,
+            request_revision=self.request_revision + 1,
+        )
+        self._commit()
+        self._finish_discard(context)
+
+    def _finish_discard(self, context):
+        """Delete the QuickBooks document left with a wrong total; True once it is gone. Until then the row
+        stays *Delete pending* and nothing is sent for it; a throttle is raised after saying so."""
+        entity, document_id = self.qbo_discard_entity, self.qbo_discard_id
         try:
+            current = context.client.get(entity, document_id)
             context.client.save(
-                payload.entity,
-                {"Id": document["Id"], "SyncToken": document.get("SyncToken", "0")},
-                request_id=f"{self.request_id}-discard",
+                entity,
+                {"Id": document_id, "SyncToken": current.get("SyncToken", "0")},
+                request_id=f"{self.request_id}-discard-{document_id}",
                 operation="delete",
             )
+        except NotFoundError:
+            pass  # already gone
         except ApiError as exc:
-            _logger.warning("Could not delete QuickBooks %s %s: %s", payload.entity, document.get("Id"), exc)
+            self.message_post(
+                body=self.env._(
+                    "QuickBooks %(entity)s %(id)s (wrong total) is still in QuickBooks: its delete did not go through "
+                    "(%(error)s). It is deleted before anything else is sent for this invoice.",
+                    entity=entity,
+                    id=document_id,
+                    error=exc,
+                )
+            )
+            self._commit()
+            if isinstance(exc, ThrottledError):
+                raise
+            return False
+        self.write({"transfer_state": "failed", "qbo_discard_id": False, "qbo_discard_entity": False})
+        self.message_post(
+            body=self.env._("QuickBooks %(entity)s %(id)s (wrong total) was deleted.", entity=entity, id=document_id)
+        )
+        self._commit()
+        return True
 
     def _payload(self, context):
         record = self._nexudus_record()
@@ -389,10 +439,3 @@ class _SendContext:
             taxes={(name, value): t for (loc, name, value), t in self.taxes.items() if loc == location.id},
             default_tax=self.default_tax,
         )
-
-
-def not_tried_since(moment):
-    """A domain: rows not tried since ``moment`` (all rows when it is None)."""
-    if not moment:
-        return []
-    return ["|", ("last_transfer_at", "=", False), ("last_transfer_at", "<=", moment)]

@@ -7,11 +7,10 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools import payment_payload
-from ..tools.errors import ApiError, TransientError
+from ..tools.errors import ApiError, ThrottledError, TransientError
 from ..tools.invoice_payload import money
 from ..tools.moments import READ_OVERLAP, naive_utc, nexudus_minute
 from ..tools.qbo_client import quote
-from .nexudus_qbo_invoice_transfer import not_tried_since
 
 _logger = logging.getLogger(__name__)
 
@@ -233,7 +232,7 @@ class NexudusQboPayment(models.Model):
 
     # -- the scheduled action -----------------------------------------------------------------------
     @api.model
-    def _sync_payments(self, company, first_call=True, run_start=None):
+    def _sync_payments(self, company, first_call=True):
         """One call of the scheduled run for one company's payments; returns how many are left to move.
         Each direction's reading and moving is a step of its own: one service asking to wait pauses only
         the steps that call it."""
@@ -246,21 +245,21 @@ class NexudusQboPayment(models.Model):
         directions = [d for d, on in (("nexudus_to_qbo", to_qbo), ("qbo_to_nexudus", to_nexudus)) if on]
         if not directions:
             return 0
-        return self._phase(company, "moving payments", lambda: self._send_chunk(company, directions, run_start))
+        return self._phase(company, "moving payments", lambda: self._send_chunk(company, directions))
 
     @api.model
-    def _send_chunk(self, company, directions, run_start):
+    def _send_chunk(self, company, directions):
         pending = self.search(
             [
                 ("company_id", "=", company.id),
                 ("direction", "in", directions),
                 ("state", "in", MOVABLE),
-                *not_tried_since(run_start),
+                *self._not_tried_in_this_run(),
             ],
             order="payment_date, id",
         )
         chunk = pending[:SEND_CHUNK]
-        chunk._send_each(run_start)
+        chunk._send_each()
         self.env["ir.cron"]._commit_progress(len(chunk))
         return len(pending) - len(chunk)
 
@@ -307,10 +306,10 @@ class NexudusQboPayment(models.Model):
         self._commit()
         self._send_each()
 
-    def _send_each(self, run_start=None):
+    def _send_each(self):
         for company in self.company_id:
             rows = self.filtered(lambda r, c=company: r.company_id == c and r.state in MOVABLE)
-            context = _PaymentContext(company, run_start)
+            context = _PaymentContext(company)
             ordered = rows.sorted(lambda r: (r.payment_date or fields.Date.today(), r.id))
             ordered._move_each(lambda row, context=context: row._move_locked(context))
 
@@ -328,7 +327,7 @@ class NexudusQboPayment(models.Model):
             self.invalidate_recordset()
             if self.state not in MOVABLE:
                 return
-            self.last_transfer_at = fields.Datetime.now()
+            self._mark_tried()
             if self.direction == "nexudus_to_qbo":
                 self._to_qbo(context)
             else:
@@ -352,6 +351,11 @@ class NexudusQboPayment(models.Model):
             }
         )
         self._commit()  # "sending" is on record before the request leaves
+
+    def _unbegin(self):
+        """The service refused the request unprocessed (asked to wait): nothing reached it."""
+        self.write({"state": "to_send"})
+        self._commit()
 
     def _done(self, message, **values):
         self.write({"state": "sent", "reason": False, **values})
@@ -418,6 +422,9 @@ class NexudusQboPayment(models.Model):
             self._begin(request_id)
         try:
             payment = context.client.save("Payment", body, request_id=request_id)
+        except ThrottledError:
+            self._unbegin()
+            raise
         except TransientError as exc:
             self.message_post(
                 body=self.env._("QuickBooks did not answer (%(error)s): looked up before any resend.", error=exc)
@@ -511,6 +518,9 @@ class NexudusQboPayment(models.Model):
         body = payment_payload.ledger_entry(payment, amount, record, self.method)
         try:
             entry_id = nexudus.add("coworkerledgerentries", body)
+        except ThrottledError:
+            self._unbegin()
+            raise
         except TransientError as exc:
             self.message_post(
                 body=self.env._("Nexudus did not answer (%(error)s): looked up before any resend.", error=exc)
@@ -534,9 +544,8 @@ class NexudusQboPayment(models.Model):
 class _PaymentContext:
     """What the payments of one run share: clients (made on first use), preferences, accounts."""
 
-    def __init__(self, company, run_start=None):
+    def __init__(self, company):
         self.company = company
-        self.run_start = run_start
         self.realm = company.sudo().qbo_realm_id
         self._client = self._nexudus = self._prefs = self._methods = None
 
@@ -554,7 +563,7 @@ class _PaymentContext:
     @property
     def preferences(self):
         if self._prefs is None:
-            self._prefs = self.company._qbo_preferences(self.client, since=self.run_start)
+            self._prefs = self.company._qbo_preferences(self.client)
         return self._prefs
 
     @property

@@ -83,14 +83,14 @@ class NexudusQboRateBudget(models.Model):
         if wait < 0:
             sleep(-wait)
 
-    def _throttled(self, service, account, seconds):
+    def _throttled(self, service, account, seconds, again=False):
         def block(cr, row):
             cr.execute(
                 """UPDATE nexudus_qbo_rate_budget
-                      SET blocked_until = GREATEST(COALESCE(blocked_until, %s), %s), throttles = throttles + 1,
+                      SET blocked_until = GREATEST(COALESCE(blocked_until, %s), %s), throttles = throttles + %s,
                           last_throttle_at = %s
                     WHERE id = %s""",
-                (_naive(0), _naive(time.time() + seconds), _naive(time.time()), row["id"]),
+                (_naive(0), _naive(time.time() + seconds), 0 if again else 1, _naive(time.time()), row["id"]),
             )
 
         self._in_locked_row(service, account, block)
@@ -130,8 +130,8 @@ class _DatabaseLimiter(Limiter):
     def acquire(self, kind):
         self.budgets._acquire(self.service, self.account, kind)
 
-    def throttled(self, seconds):
-        self.budgets._throttled(self.service, self.account, seconds)
+    def throttled(self, seconds, again=False):
+        self.budgets._throttled(self.service, self.account, seconds, again)
 
 
 def _epoch(naive):

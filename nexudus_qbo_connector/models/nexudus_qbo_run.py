@@ -1,3 +1,4 @@
+import json
 import os
 import time
 from datetime import timedelta
@@ -21,25 +22,40 @@ class NexudusQboRun(models.Model):
     key = fields.Char(required=True, readonly=True, index=True, help="Tells the calls of one run from another's.")
     started_at = fields.Datetime(required=True, readonly=True)
     calls = fields.Integer(readonly=True, default=1)
+    cache_json = fields.Text(readonly=True, help="What is read once per run: QuickBooks' preferences, checks passed.")
 
     _key_uniq = models.UniqueIndex("(key)", "One record per run.")
 
     @api.model
     def _current(self):
-        """(start of the current run, whether this is its first call). Outside a scheduled run (a test, a
-        shell) each call is a run of its own."""
+        """(the current run, whether this is its first call). Outside a scheduled run (a test, a shell)
+        each call is a run of its own and no record is kept."""
         end = self.env.context.get("cron_end_time")
-        now = fields.Datetime.now()
         if end is None:
-            return now, True
+            return self.browse(), True
         key = f"{os.getpid()}:{end!r}"  # the same for every call of one run in this worker process
         run = self.sudo().search([("key", "=", key)], limit=1)
         if run:
             run.calls += 1
-            return run.started_at, False
-        started = now - timedelta(seconds=max(time.monotonic() - (end - MIN_TIME_PER_JOB), 0))
-        self.sudo().create({"key": key, "started_at": started})
-        return started, True
+            return run, False
+        started = fields.Datetime.now() - timedelta(seconds=max(time.monotonic() - (end - MIN_TIME_PER_JOB), 0))
+        return self.sudo().create({"key": key, "started_at": started.replace(microsecond=0)}), True
+
+    @api.model
+    def _in_run(self):
+        """The scheduled run the current call belongs to (empty outside one)."""
+        return self.sudo().browse(self.env.context.get("nexudus_qbo_run_id")).exists()
+
+    def _cached(self, company, key, read):
+        """``read()`` once per run and company (every call when there is no run)."""
+        if not self:
+            return read()
+        cache = json.loads(self.cache_json or "{}")
+        slot = f"{company.id}:{key}"
+        if slot not in cache:
+            cache[slot] = read()
+            self.cache_json = json.dumps(cache)
+        return cache[slot]
 
     @api.autovacuum
     def _gc_old_runs(self):

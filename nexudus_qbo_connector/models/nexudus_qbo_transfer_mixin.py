@@ -26,6 +26,22 @@ class NexudusQboTransferMixin(models.AbstractModel):
     _description = "Nexudus–QuickBooks transfer row"
     _state_field = "state"
 
+    tried_run_id = fields.Many2one(
+        "nexudus.qbo.run", "Last tried in run", readonly=True, copy=False, index="btree_not_null", ondelete="set null"
+    )
+
+    def _mark_tried(self):
+        """The row is being tried now, in the current scheduled run if any: it waits for the next run."""
+        self.write(
+            {"last_transfer_at": fields.Datetime.now(), "tried_run_id": self.env.context.get("nexudus_qbo_run_id")}
+        )
+
+    @api.model
+    def _not_tried_in_this_run(self):
+        """A domain: the rows not tried yet in the current scheduled run (all rows outside one)."""
+        run_id = self.env.context.get("nexudus_qbo_run_id")
+        return [("tried_run_id", "!=", run_id)] if run_id else []
+
     def _commit(self):
         """Commit now (in a scheduled run, with its progress): what was written must survive a crash."""
         return self.env["ir.cron"]._commit_progress()
@@ -68,7 +84,7 @@ class NexudusQboTransferMixin(models.AbstractModel):
         try:
             return work()
         except ThrottledError as exc:
-            self.env.cr.rollback()
+            self._rollback_keeping(exc)
             at = self._retry_later(exc)
             _logger.info("Nexudus–QuickBooks, %s, %s: paused until %s UTC (%s)", company.name, what, at, exc)
         except TransientError as exc:
@@ -79,6 +95,14 @@ class NexudusQboTransferMixin(models.AbstractModel):
             _logger.warning("Nexudus–QuickBooks, %s, %s: stopped: %s", company.name, what, exc)
         self._commit()
         return 0
+
+    def _rollback_keeping(self, exc):
+        """Roll back what the step left uncommitted, keeping the service's wait on its budget. The budget
+        is written in a transaction of its own, so this only matters where every transaction is one (the
+        test suite's registry test mode); elsewhere it writes what is already there."""
+        self.env.cr.rollback()
+        if isinstance(exc, ThrottledError) and exc.limiter and not exc.local:
+            exc.limiter.throttled(exc.retry_after, again=True)
 
     def _state_counts(self):
         counts = {}
@@ -105,7 +129,7 @@ class NexudusQboTransferMixin(models.AbstractModel):
         try:
             work()
         except (ThrottledError, TransientError) as exc:
-            self.env.cr.rollback()
+            self._rollback_keeping(exc)
             at = self._retry_later(exc) if isinstance(exc, ThrottledError) else None
             self._commit()
             self.invalidate_recordset()

@@ -1,4 +1,3 @@
-import json
 import secrets
 from datetime import datetime, timezone
 
@@ -259,21 +258,15 @@ class ResCompany(models.Model):
         client.on_unauthorized = lambda: tokens._qbo_access_token(self, oauth, stale=client.access_token)
         return client
 
-    def _qbo_preferences(self, client, since=None):
-        """QuickBooks' preferences: as read since ``since`` (once per scheduled run), else read now."""
-        company = self.sudo()
-        if since and company.qbo_preferences_at and company.qbo_preferences_at >= since:
-            return json.loads(company.qbo_preferences_json or "{}")
-        preferences = client.preferences()
-        company.write({"qbo_preferences_json": json.dumps(preferences), "qbo_preferences_at": fields.Datetime.now()})
-        return preferences
+    def _qbo_preferences(self, client):
+        """QuickBooks' preferences, read once per scheduled run (each click reads them afresh)."""
+        return self.env["nexudus.qbo.run"]._in_run()._cached(self, "preferences", client.preferences)
 
-    def _nexudus_qbo_assert_ready(self, since=None):
-        """The pre-flight checks, once per scheduled run (``since``: its start); each click checks afresh."""
-        if since and self.nexudus_qbo_checked_at and self.nexudus_qbo_checked_at >= since:
-            return
-        self.env["nexudus.qbo.preflight"]._assert_ready(self)
-        self.sudo().nexudus_qbo_checked_at = fields.Datetime.now()
+    def _nexudus_qbo_assert_ready(self):
+        """The pre-flight checks, once per scheduled run (each click checks afresh)."""
+        self.env["nexudus.qbo.run"]._in_run()._cached(
+            self, "ready", lambda: bool(self.env["nexudus.qbo.preflight"]._assert_ready(self))
+        )
 
     def _qbo_refresh_lists(self):
         """Read QuickBooks accounts, tax codes and items (every page) and the currency preferences."""

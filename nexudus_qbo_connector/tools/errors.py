@@ -41,6 +41,7 @@ class ThrottledError(ApiError):
         super().__init__(message, **kw)
         self.retry_after = retry_after
         self.local = local
+        self.limiter = None  # the budget of the service account that answered, when it did
 
 
 class TransientError(ApiError):

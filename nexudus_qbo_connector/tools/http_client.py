@@ -23,6 +23,7 @@ from .redaction import get_logger, redact
 
 _logger = get_logger(__name__)
 
+THROTTLE_MARGIN = 0.05
 _WAIT_IN_TEXT = re.compile(r"(?i)wait\s+(\d+)\s+seconds?")
 
 
@@ -32,8 +33,9 @@ class Limiter:
     def acquire(self, kind):
         """Wait (briefly) for a slot for one ``kind`` request, or raise ThrottledError without calling."""
 
-    def throttled(self, seconds):
-        """The service asked to wait ``seconds``: no request to it until then."""
+    def throttled(self, seconds, again=False):
+        """The service asked to wait ``seconds``: no request to it until then (``again``: the same answer
+        recorded a second time, not counted twice)."""
 
 
 class ApiClient:
@@ -100,11 +102,13 @@ class ApiClient:
                 wait = 1.0
                 if isinstance(error, ThrottledError):
                     wait = error.retry_after = _retry_after(response) or self.default_throttle_wait
+                    error.limiter = self.limiter
                     self.limiter.throttled(wait)
             if not error.retryable or attempt > self.retries or wait > self.max_wait:
                 _logger.info("%s %s %s failed: %s", self.service, method, redact(target), redact(str(error)))
                 raise error
-            self._sleep(wait)
+            # After a throttle, just past the wait recorded on the budget, which the next slot checks.
+            self._sleep(wait + THROTTLE_MARGIN if isinstance(error, ThrottledError) else wait)
 
 
 def _retry_after(response):

@@ -121,5 +121,5 @@ class MemoryBudget:
         if wait > 0:
             self.sleep(wait)
 
-    def throttled(self, seconds):
+    def throttled(self, seconds, again=False):
         self.blocked_until = max(self.blocked_until or 0, self.clock() + seconds)

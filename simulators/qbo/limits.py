@@ -59,6 +59,8 @@ class QboLimits:
 
 def retry_after(times, limit, now):
     """Whole seconds until a window holding ``times`` (oldest first) admits one more under ``limit``."""
+    if limit <= 0 or not times:  # a limit of nothing (a test's): a whole window
+        return math.ceil(WINDOW)
     frees_at = times[len(times) - limit] + WINDOW
     return max(1, math.ceil(frees_at - now))
 

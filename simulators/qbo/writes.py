@@ -68,12 +68,15 @@ class WritesMixin:
         self.request_ids = {}  # (realm, requestid) -> (status, body) of the first answer
         self.inactive_names_collide = True  # an inactive row still holds its name (research §6.5)
         self._failures = []  # HTTP statuses for the next writes
+        self._failure_skip = 0  # writes answered normally before the failures start
         self._drops = 0
 
-    def fail_next_write(self, count=1, status=500):
-        """Answer the next ``count`` write requests with ``status`` and a QBO ``SystemFault`` (code 10000)."""
+    def fail_next_write(self, count=1, status=500, skip=0):
+        """Answer ``count`` write requests, after the next ``skip`` ones, with ``status``: 429 with the gateway's
+        throttle answer (as the rate limit gives it), any other status with a QBO ``SystemFault`` (code 10000)."""
         with self.lock:
             self._failures += [status] * count
+            self._failure_skip = skip
 
     def drop_response_after_commit(self, count=1):
         """Commit the next ``count`` successful writes but close the connection instead of answering."""
@@ -98,8 +101,12 @@ class WritesMixin:
 
     def write_request(self, request, answer, max_request_id=MAX_REQUEST_ID):
         """Injected faults, ``requestid`` replay and dropped answers around ``answer(request) -> Response``."""
-        if self._failures:
+        if self._failures and self._failure_skip:
+            self._failure_skip -= 1
+        elif self._failures:
             status = self._failures.pop(0)
+            if status == 429:
+                return self._throttle_fault(60)
             return self.fault("10000", "An application error has occurred while processing your request",
                               SYSTEM_FAILURE, status=status, type="SystemFault")  # fmt: skip
         request_id = request.params.get("requestid", "")

@@ -12,6 +12,7 @@ MARKER = re.compile(r"\[nexudus-invoice (\d+)\]")
 # What the committed set-up leaves behind, wiped afterwards (invoice lines and messages go with them).
 CONNECTOR_TABLES = (
     "nexudus_qbo_invoice",
+    "nexudus_qbo_coworker",
     "nexudus_qbo_customer_link",
     "nexudus_qbo_account_map",
     "nexudus_qbo_tax_map",
@@ -69,9 +70,12 @@ class TestConcurrentRuns(CommittedServicesCase):
             for table in CONNECTOR_TABLES:
                 cr.execute(f"DELETE FROM {table} WHERE company_id = %s", (cls.company_id,))  # noqa: S608
             cr.execute(
-                "UPDATE res_company SET nexudus_qbo_default_tax_code_id = NULL, qbo_home_currency = NULL WHERE id = %s",
+                """UPDATE res_company SET nexudus_qbo_default_tax_code_id = NULL, qbo_home_currency = NULL,
+                                          nexudus_coworker_cursor = NULL WHERE id = %s""",
                 (cls.company_id,),
             )
+            cr.execute("DELETE FROM nexudus_qbo_rate_budget")  # the simulators' windows go with them
+            cr.execute("DELETE FROM nexudus_qbo_run")
             cr.execute("DELETE FROM nexudus_qbo_account WHERE company_id = %s", (cls.company_id,))
             cr.execute("DELETE FROM nexudus_qbo_tax_code WHERE company_id = %s", (cls.company_id,))
             cr.execute("DELETE FROM nexudus_qbo_location WHERE company_id = %s", (cls.company_id,))

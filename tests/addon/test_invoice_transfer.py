@@ -257,6 +257,33 @@ class TestInvoiceTransfer(FreshServicesCase):
         self.assertIn("Nexudus says 6.00 (difference -0.01)", row.transfer_reason)
         self.assertFalse(self._qbo_documents(), "the wrong document was deleted again")
 
+    def test_a_throttled_delete_stays_delete_pending_until_the_next_run_deletes_it(self):
+        row = self._three_way_split()
+        link_customers(self, row)
+        self.qbo.honour_tax_override = False
+        self.qbo.fail_next_write(count=1, status=429, skip=1)  # the create goes through, its delete is throttled
+        send(self, row)
+        self.assertEqual(row.transfer_state, "to_delete")
+        self.assertTrue(row.qbo_discard_id)
+        self.assertIn(row.qbo_discard_id, self._qbo_documents(), "Odoo says what QuickBooks holds")
+        chatter = " ".join(row.message_ids.mapped("body"))
+        self.assertNotIn("was deleted", chatter)
+        self.assertIn("is still in QuickBooks", chatter)
+
+        self.env["nexudus.qbo.rate.budget"].search([]).write({"blocked_until": False})  # the wait is over
+        self.qbo.clock_offset += 61
+        with self.enter_registry_test_mode():
+            self.env.ref("nexudus_qbo_connector.ir_cron_nexudus_qbo_sync").method_direct_trigger()
+        self.env.invalidate_all()
+        self.assertEqual(row.transfer_state, "failed", "deleted; waiting for the fix its reason names")
+        self.assertFalse(self._qbo_documents())
+        self.assertIn("QuickBooks computed 6.01", row.transfer_reason)
+
+        self.qbo.honour_tax_override = True  # the fix
+        send(self, row)
+        self.assertEqual(row.transfer_state, "sent", row.transfer_reason)
+        self.assertEqual(len(self._qbo_documents()), 1, "sent once, no 6140 on the way")
+
     def test_invoice_period_as_date(self):
         row = self.ready.filtered(lambda r: not r.is_credit_note and r.period_start)[0]
         self.env.company.nexudus_qbo_use_invoice_period = True

@@ -3,7 +3,7 @@
 import pytest
 import requests
 from nqc_tools.errors import AuthError, NotFoundError, RejectedError, ThrottledError, TransientError
-from nqc_tools.http_client import ApiClient
+from nqc_tools.http_client import THROTTLE_MARGIN, ApiClient
 
 
 class ScriptedSession:
@@ -69,7 +69,7 @@ def test_short_throttle_waits_what_the_service_asks():
         sleep=(sleeps := []).append,
     )
     client.request("GET", "/x")
-    assert sleeps == [2.0]
+    assert sleeps == [2.0 + THROTTLE_MARGIN]
 
 
 def test_wait_n_seconds_in_the_body_is_understood():
@@ -79,7 +79,7 @@ def test_wait_n_seconds_in_the_body_is_understood():
         sleep=(sleeps := []).append,
     )
     client.request("GET", "/x")
-    assert sleeps == [3.0]
+    assert sleeps == [3.0 + THROTTLE_MARGIN]
 
 
 def test_long_throttle_is_not_slept_away_but_raised_with_retry_after():
