@@ -14,10 +14,13 @@ Every record carries ``CreatedOn`` and ``UpdatedOn``. An invoice line is made wi
 read through to the invoice (:data:`LINE_PARENT_COPIES`) and are not a change of the line.
 """
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from ..world import build_world
+from . import ledger
 from .invoices import build_invoices
 from .values import BASE_DATE, CURRENCIES, PAYMENT_PROVIDERS, guid, iso, parse_datetime
 
@@ -78,16 +81,25 @@ class NexudusData:
     coworkerinvoicelines: dict = field(default_factory=dict)
     coworkerledgerentries: dict = field(default_factory=dict)
     api_users: dict = field(default_factory=dict)
+    balances: dict = field(default_factory=dict)  # coworker id -> ledger balance after their last entry (not served)
+    reversed_payments: set = field(default_factory=set)  # ids of direct-debit payments reversed (not served)
+    # What a refund does to the invoice's RefundedAmount: "amount" adds it, "zero" leaves it at 0 (as FAUX saw live).
+    refunded_amount_reading: str = "amount"
 
     @classmethod
-    def from_world(cls, world=None):
-        """The deterministic Nexudus side of ``world``: same world, same records and ids."""
+    def from_world(cls, world=None, refunded_amount_reading="amount"):
+        """The deterministic Nexudus side of ``world``: same world, same records and ids.
+
+        ``refunded_amount_reading``: "amount" (a refund adds to the invoice's ``RefundedAmount``) or "zero" (it
+        stays 0, as FAUX saw with ``COWORKER_INVOICE_REFUND``); it holds for the seeded refunds and later ones."""
+        if refunded_amount_reading not in ledger.REFUNDED_AMOUNT_READINGS:
+            raise ValueError(f"refunded_amount_reading must be 'amount' or 'zero', not {refunded_amount_reading!r}")
         world = world or build_world()
         users = {
             user_id: {"Id": user_id, "Email": email, "Password": "secret", "APIAccess": access, "TotpCode": totp}
             for user_id, email, access, totp in API_USERS
         }
-        data = cls(api_users=users)
+        data = cls(api_users=users, refunded_amount_reading=refunded_amount_reading)
         data.businesses = _businesses(world)
         data.coworkers = _coworkers(world, data.businesses)
         data.financialaccounts = _financial_accounts(world, data.businesses)
@@ -107,6 +119,32 @@ class NexudusData:
         lines = (line for line in self.coworkerinvoicelines.values() if line["CoworkerInvoiceId"] == invoice_id)
         return sorted(lines, key=lambda line: line["Position"])
 
+    def record_entry(
+        self, invoice, fields, when, created, user="admin@example.com", coworker=None, business=None, unique_id=None
+    ):
+        """Store a ledger entry and apply it to its invoice (see :mod:`.ledger`); returns the stored record.
+
+        ``fields``: Code, Description, Debit, Credit, PaymentGatewayName. ``when`` is the TransactionDate,
+        ``created`` the moment it is recorded (CreatedOn, the invoice's UpdatedOn, PaidOn, RefundedOn). The
+        customer and location are the invoice's unless given (an entry without invoice). The lines'
+        ``CoworkerInvoice*`` copies are left to the caller (:meth:`sync_lines`).
+        """
+        coworker = coworker or self.coworkers[invoice["CoworkerId"]]
+        business = business or self.businesses[invoice["BusinessId"]]
+        zone = ZoneInfo(business["SimpleTimeZoneName"])
+        entries = self.coworkerledgerentries
+        entry_id = next(reversed(entries)) + 1 if entries else ledger.LEDGER_BASE_ID
+        balance = self.balances.get(coworker["Id"], ledger.ZERO) + fields["Debit"] - fields["Credit"]
+        self.balances[coworker["Id"]] = balance
+        unique_id = unique_id or str(uuid.uuid4())
+        record = ledger.entry(
+            entry_id, unique_id, business, coworker, invoice, fields, balance, when, created, zone, user
+        )
+        entries[entry_id] = record
+        if invoice is not None:
+            ledger.apply(invoice, record, created, zone, user, self.refunded_amount_reading)
+        return record
+
     def sync_lines(self, *invoice_ids):
         """Copy the invoice fields that lines repeat (``CoworkerInvoicePaid`` …) onto the lines of
         ``invoice_ids`` (all invoices when none is given), in one pass over the lines."""
@@ -123,6 +161,10 @@ class NexudusData:
         ``updated_on`` (an aware datetime) defaults to one second after the newest ``UpdatedOn`` of
         any invoice, so the change is always seen by a ``from_CoworkerInvoice_UpdatedOn`` cursor.
         Only existing fields may change (a typo raises ``KeyError``). Returns the invoice.
+
+        The ledger follows an issue and a void: ``Draft`` becoming false (the invoice not void) records its INV
+        debit of ``TotalAmount``; ``Void`` becoming true on an issued invoice records the VOID credit of what it
+        still owes. Other changes (amounts included) are the fields alone: the ledger is not rewritten.
         """
         invoice = self.coworkerinvoices[invoice_id]
         unknown = set(changes) - set(invoice)
@@ -133,7 +175,23 @@ class NexudusData:
             stamp = iso(parse_datetime(newest) + timedelta(seconds=1))
         else:
             stamp = iso(updated_on)
+        was_draft, was_void = invoice["Draft"], invoice["Void"]
         invoice.update(changes)
+        moment = parse_datetime(stamp)
+        if was_draft and not invoice["Draft"] and not invoice["Void"] and not invoice["CreditNote"]:
+            charge = {"Code": ledger.INV, "Description": f"Invoice {invoice['InvoiceNumber']}", "Credit": ledger.ZERO}
+            self.record_entry(
+                invoice, charge | {"Debit": invoice["TotalAmount"], "PaymentGatewayName": None}, moment, moment
+            )
+        if not was_void and invoice["Void"] and not invoice["Draft"] and invoice["DueAmount"] > 0:
+            void = {
+                "Code": ledger.VOID,
+                "Description": f"Invoice {invoice['InvoiceNumber']} voided",
+                "Debit": ledger.ZERO,
+            }
+            self.record_entry(
+                invoice, void | {"Credit": invoice["DueAmount"], "PaymentGatewayName": None}, moment, moment
+            )
         invoice["UpdatedOn"] = stamp
         self.sync_lines(invoice_id)
         return invoice

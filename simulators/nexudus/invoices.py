@@ -1,9 +1,58 @@
-"""CoworkerInvoices, their lines and the ledger payments against them, generated from a World.
+"""CoworkerInvoices, their lines and the customer ledger (CoworkerLedgerEntry) behind them, generated from a World.
 
 Sizes: ``world.invoices`` ordinary invoices (about 1 in 12 Draft, 1 in 20 Void, the rest issued),
 then ``world.credit_notes`` credit notes on top (each crediting one issued invoice, in full or its
-first line only), then ``world.payments`` payment ledger entries spread over issued invoices (some
-paid in one go, some in instalments, about a quarter only partly paid).
+first line only), then ``world.payments`` payments spread over issued invoices not credited (some paid in one
+go, some in instalments, about a quarter only partly paid). When ``world.payments`` is above 0 the ledger also
+holds, from a random stream of its own (so invoices, lines and those payments come out as before): about 1 in 8
+of the invoices paid in one go paid in 2 or 3 instalments instead (same total), about a third
+of the cancelled invoices paid (every other one in part) before their credit note, refunds on about 1 in 12
+fully paid invoices, reversed direct debits on about 1 in 8 GoCardless payments and 1 in 8 Stripe ones (which
+become Stripe direct debits, 25), and gift cards on about 1 invoice in 60. With ``payments=0`` the ledger holds
+only the charges, voids, credit notes and their allocations. Money has odd pence throughout, from the seed.
+
+The customer ledger — the simulator's reading. The research (§2.7) documents the entry's fields, the
+ePaymentProvider values and that "a positive balance means the customer owes"; which rows Nexudus writes for each
+event, and their ``Code`` and ``Description``, are inferred [I] (FAUX's live export holds only PAYM, ADJU and DMG
+rows, all with ``Balance`` 0, so it neither shows nor rules out the rows below). A customer ledger debits what the
+customer owes and credits what they paid or were credited; ``Balance`` is the customer's running balance after
+the entry (Σ Debit − Credit of all their entries, in the order recorded, every location together [I]).
+
+=============================  ======  ========  ===================  ==========================================
+event                          Code    gateway   row                  on
+=============================  ======  ========  ===================  ==========================================
+invoice issued (not a draft)   INV     null      Debit  = Total       the invoice, at its CreatedOn
+invoice voided                 VOID    null      Credit = Total       the invoice (its INV row stays)
+credit note issued             CN      null      Credit = |Total|     the credit note, at its CreatedOn
+credit allocated               CRED    994       Credit = amount      the invoice credited
+                               CRED    994       Debit  = amount      the credit note (the credit consumed)
+payment                        PAYM    cash      Credit = amount      the invoice
+refund                         REFUND  cash      Debit  = amount      the invoice (money back to the customer)
+reversed direct debit          DDFAIL  14 / 25   Debit  = payment     the invoice, days after the payment
+gift card                      GIFT    995       Credit = amount      the invoice (no counterpart)
+=============================  ======  ========  ===================  ==========================================
+
+- "cash" is any other ePaymentProvider: the coworker's regular provider (4 Stripe, 14 GoCardlessPro, 996 Bank,
+  997 Cash, 998 Check), about 1 payment in 10 by 11 Manual, and about half the payments on invoices Nexudus's own
+  integration transferred by 501 Quickbooks. A refund goes back through the payment's own method.
+- A credit note is allocated to its original at once, for its whole credit or what the original still owes,
+  whichever is less. The rest (the original was paid, in full or in part) is account credit: it is applied to
+  the customer's next invoices as they are issued, oldest credit first (CRED pairs again); an invoice that is
+  later voided is passed over [I: the simulator knows the future here, to keep a void without credit].
+- A refund here comes without a credit note [I]: the invoice owes the refunded amount again. A reversed direct
+  debit leaves the invoice owing the payment again (later instalments, if any, still come).
+- Every row carries the entry fields of research §2.7: ``PaymentMethodNumber`` is a masked number for card and
+  direct-debit methods, ``Billed`` is true, ``ConnectedTransactionGuid`` is null (undocumented: never linked).
+  Entries are recorded in date order, so ``Id`` follows ``TransactionDate`` (= ``CreatedOn`` for seeded rows).
+
+The invoice follows its rows (:mod:`.ledger`): ``DueAmount = Σ(Debit − Credit)`` of its rows; ``PaidAmount``
+(= ``ReceivedAmount``) is cash paid less refunds and reversals; ``CreditedAmount`` is credit applied (994 and 995),
+not cash; ``Paid`` once an ordinary invoice owes nothing (``TotalAmount − PaidAmount − CreditedAmount = 0``, so
+a cancelled unpaid invoice is paid by its credit note), ``PaidOn`` when that happened; a refund sets
+``Refunded``, ``RefundedOn`` and ``RefundedAmount`` (or leaves the latter at 0: ``refunded_amount_reading``);
+``UpdatedOn`` is the latest of its rows' dates (research uncertainty 9: entries bump it). A credit note keeps
+``Paid`` false and ``PaidAmount``/``CreditedAmount`` 0; its ``DueAmount`` is minus the credit it still holds (0
+once all allocated) [I].
 
 Pricing — research uncertainty 10 (is ``UnitPrice`` net in tax-inclusive locations?). The simulator
 reads ``UnitPrice`` as the price *as entered* in the location; whether a location enters prices gross is the
@@ -27,13 +76,33 @@ all their amounts and the total are negative.
 """
 
 from collections import defaultdict
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from .ledger import (
+    CN,
+    CRED,
+    CREDIT,
+    DDFAIL,
+    GIFT,
+    GIFT_CARD,
+    GOCARDLESS_PRO,
+    INV,
+    MANUAL,
+    PAYM,
+    QUICKBOOKS,
+    REFUND,
+    STRIPE,
+    STRIPE_DIRECT_DEBIT,
+    VOID,
+    ZERO,
+    ordinary,
+)
 from .values import BASE_DATE, CURRENCIES, PAYMENT_PROVIDERS, cents, guid, iso, local_iso, money, parse_datetime
 
-INVOICE_BASE_ID, LINE_BASE_ID, LEDGER_BASE_ID = 50000, 600000, 80000
+INVOICE_BASE_ID, LINE_BASE_ID = 50000, 600000
 DAYS_SPANNED = 180  # invoices are spread over this many days from BASE_DATE
 LINE_COUNTS = [1, 1, 1, 2, 2, 2, 3, 3, 4, 5, 6]
 
@@ -128,9 +197,10 @@ CREDITED_LINE_FIELDS = (
 NEGATED_LINE_FIELDS = ("UnitPrice", "SubTotal", "TaxAmount", "DiscountAmount")
 
 # eRegularPaymentProvider of the coworker -> ePaymentProvider of the payment (Stripe, GoCardlessPro,
-# Bank, Cash, Check); 11 is Manual, 501 Quickbooks (a payment pulled back from QuickBooks).
+# Bank, Cash, Check); 11 is Manual, 501 Quickbooks (a payment Nexudus's own integration brought back).
 GATEWAYS = {2: 4, 12: 14, 96: 996, 97: 997, 98: 998}
-MANUAL, QUICKBOOKS = 11, 501
+# Ledger events on one moment happen in this order: an invoice's charge, a credit note, money, a void.
+ISSUE, NOTE, MONEY, VOIDING = 0, 1, 2, 3
 
 
 def build_invoices(world, data):
@@ -153,7 +223,13 @@ class _Builder:
         self.no_tax = next((rate for rate in self.rates if rate.rate == 0), self.rates[0])
         self.sequences = defaultdict(int)  # (business id, series) -> last number used
         self.updated = {}  # invoice id -> latest change (datetime)
-        self.payments = defaultdict(list)  # invoice id -> [(datetime, amount)]
+        self.payments = defaultdict(list)  # invoice id -> [_Payment] planned by pay()
+        self.partial = {}  # invoice id -> whether pay() planned less than the total
+        # Ledger extras (refunds, reversals, gifts...) draw from their own stream: the invoices, lines and
+        # payments above come out as they did before those existed.
+        self.ledger_rng = world.rng("nexudus:ledger")
+        self.events = []  # (moment, priority, sequence, handler, args), see record_ledger()
+        self.account_credit = defaultdict(list)  # coworker id -> credit notes with credit left, oldest first
         self.unmapped_count = 0
         self.drafts = 0
 
@@ -190,10 +266,14 @@ class _Builder:
             if kind == "issued":
                 issued.append(invoice)
         originals = rng.sample(issued, min(len(issued), self.world.credit_notes))
-        for count, original in enumerate(originals):
-            self.credit_note(original, full=count % 2 == 0)
+        notes = [
+            (original, self.credit_note(original, full=count % 2 == 0)) for count, original in enumerate(originals)
+        ]
         credited = {invoice["Id"] for invoice in originals}
         self.add_payments([invoice for invoice in issued if invoice["Id"] not in credited])
+        voided = [invoice for invoice in self.data.coworkerinvoices.values() if invoice["Void"]]
+        self.plan_ledger(notes, voided, issued)
+        self.record_ledger()
         for invoice in self.data.coworkerinvoices.values():
             self.finish(invoice)
         for business_id, business in self.data.businesses.items():
@@ -426,8 +506,8 @@ class _Builder:
             copied = {key: source[key] for key in CREDITED_LINE_FIELDS}
             negated = {key: Decimal("0.00") - source[key] for key in NEGATED_LINE_FIELDS}  # never -0.00
             self.line(note, **copied, **negated, CancelledCoworkerInvoiceLineUniqueId=source["UniqueId"])
-        original["CreditedAmount"] = -note["TotalAmount"]
         self.updated[original["Id"]] = max(self.updated[original["Id"]], created)
+        return note
 
     # -- payments ----------------------------------------------------------------------------------
     def add_payments(self, candidates):
@@ -440,81 +520,220 @@ class _Builder:
             self.pay(invoice, instalments, partial=rng.random() < 0.25)
 
     def pay(self, invoice, instalments, partial):
+        """Plan ``invoice``'s payments (recorded later, in date order, by :meth:`cash`)."""
         rng = self.rng
         total = int(invoice["TotalAmount"] * 100)
         paid = rng.randint(max(instalments, total // 5), max(instalments, total * 4 // 5)) if partial else total
         cuts = sorted(rng.sample(range(1, paid), instalments - 1)) if instalments > 1 else []
         parts = [b - a for a, b in zip([0, *cuts], [*cuts, paid], strict=True)]
         coworker = self.data.coworkers[invoice["CoworkerId"]]
-        zone = self.zones[invoice["BusinessId"]]
         moment = parse_datetime(invoice["SentOn"])
-        due_left = invoice["TotalAmount"]
+        self.partial[invoice["Id"]] = partial
         for part in parts:
             moment += timedelta(days=rng.randint(1, 15), seconds=rng.randrange(86400))
-            amount = cents(part)
-            due_left -= amount
             gateway = GATEWAYS[coworker["RegularPaymentProvider"]]
             if invoice["QuickbooksInvoiceTransfered"] and rng.random() < 0.5:
                 gateway = QUICKBOOKS
             elif rng.random() < 0.1:
                 gateway = MANUAL
-            entry_id = LEDGER_BASE_ID + len(self.data.coworkerledgerentries)
-            self.data.coworkerledgerentries[entry_id] = {
-                "Id": entry_id,
-                "UniqueId": guid(rng),
-                "BusinessId": invoice["BusinessId"],
-                "BusinessName": invoice["BusinessName"],
-                "CoworkerId": coworker["Id"],
-                "CoworkerFullName": coworker["FullName"],
-                "CoworkerInvoiceId": invoice["Id"],
-                "CoworkerInvoiceInvoiceNumber": invoice["InvoiceNumber"],
-                "CoworkerInvoiceUniqueId": invoice["UniqueId"],
-                "Description": f"Payment for invoice {invoice['InvoiceNumber']}",
-                "Code": "PAYM",
-                "Debit": Decimal("0.00"),
-                "Credit": amount,
-                "Balance": due_left,  # simulator reading: what the invoice still owes after this entry
-                "PaymentGatewayName": gateway,
-                "PaymentMethodNumber": "****4242" if gateway in (4, 14) else None,
-                "TransactionDate": iso(moment),
-                "TransactionDateLocal": local_iso(moment, zone),
-                "Billed": True,
-                "ConnectedTransactionGuid": None,
-                "CreatedOn": iso(moment),
-                "UpdatedOn": iso(moment),
-                "UpdatedBy": "admin@example.com",
-                "IsNew": False,
-                "SystemId": None,
-            }
-            self.payments[invoice["Id"]].append((moment, amount))
+            self.payments[invoice["Id"]].append(_Payment(invoice, moment, cents(part), gateway, guid(rng)))
+
+    # -- the ledger ----------------------------------------------------------------------------------
+    def plan_ledger(self, notes, voids, issued):
+        """Queue every ledger event: issues, credit notes, voids, the payments above, then (own random stream,
+        so everything above stays as it was) payments before a cancel, refunds, reversed direct debits, gifts."""
+        for invoice in self.data.coworkerinvoices.values():
+            if not (invoice["Draft"] or invoice["CreditNote"]):
+                self.event(parse_datetime(invoice["CreatedOn"]), ISSUE, self.issue, invoice)
+        for original, note in notes:
+            self.event(parse_datetime(note["CreatedOn"]), NOTE, self.note_issued, original, note)
+        for invoice in voids:
+            self.event(self.updated[invoice["Id"]], VOIDING, self.void, invoice)
+        if self.world.payments > 0:
+            self.plan_instalments()
+        for payments in self.payments.values():
+            for payment in payments:
+                self.event(payment.moment, MONEY, self.cash, payment)
+        if self.world.payments > 0:
+            self.plan_paid_before_cancel(notes)
+            refunded = self.plan_refunds()
+            self.plan_reversals(refunded)
+            self.plan_gifts(issued, {original["Id"] for original, _note in notes})
+
+    def plan_instalments(self):
+        """About 1 in 8 invoices paid in one go (of at least 10.00) is paid in 2 or 3 instalments instead, the
+        first on the payment's date, the others 3 to 20 days apart (each with the same method)."""
+        rng = self.ledger_rng
+        singles = [payments for payments in self.payments.values() if len(payments) == 1 and payments[0].amount >= 10]
+        for payments in rng.sample(singles, len(singles) // 8):
+            first, count = payments[0], rng.randint(2, 3)
+            whole = int(first.amount * 100)
+            cuts = sorted(rng.sample(range(1, whole), count - 1))
+            parts = [b - a for a, b in zip([0, *cuts], [*cuts, whole], strict=True)]
+            first.amount, moment = cents(parts[0]), first.moment
+            for part in parts[1:]:
+                moment += timedelta(days=rng.randint(3, 20), seconds=rng.randrange(86400))
+                payments.append(_Payment(first.invoice, moment, cents(part), first.gateway, guid(rng)))
+
+    def plan_paid_before_cancel(self, notes):
+        """About a third of the cancelled invoices were paid (every other one in part) before their credit note,
+        so its credit is not all allocated to them: the rest is account credit."""
+        rng = self.ledger_rng
+        chosen = sorted(rng.sample(range(len(notes)), (len(notes) + 1) // 3))
+        for count, index in enumerate(chosen):
+            original, note = notes[index]
+            total = int(original["TotalAmount"] * 100)
+            amount = cents(total if count % 2 == 0 else rng.randint(total // 5, total * 4 // 5))
+            sent, cancelled = parse_datetime(original["SentOn"]), parse_datetime(note["CreatedOn"])
+            moment = (sent + (cancelled - sent) * rng.uniform(0.2, 0.8)).replace(microsecond=0)
+            gateway = GATEWAYS[self.data.coworkers[original["CoworkerId"]]["RegularPaymentProvider"]]
+            self.event(moment, MONEY, self.cash, _Payment(original, moment, amount, gateway, guid(rng)))
+
+    def plan_refunds(self):
+        """About 1 in 12 fully paid invoices: one payment refunded, whole or in part, 2 to 20 days after the last."""
+        rng = self.ledger_rng
+        candidates = [
+            payments
+            for invoice_id, payments in self.payments.items()
+            if not self.partial[invoice_id] and any(p.gateway != QUICKBOOKS for p in payments)
+        ]
+        chosen = rng.sample(candidates, max(1, len(candidates) // 12)) if candidates else []
+        for payments in chosen:
+            payment = rng.choice([p for p in payments if p.gateway != QUICKBOOKS])
+            whole = int(payment.amount * 100)
+            amount = payment.amount if whole < 200 or rng.random() < 0.5 else cents(rng.randint(100, whole - 1))
+            moment = max(p.moment for p in payments) + timedelta(days=rng.randint(2, 20), seconds=rng.randrange(86400))
+            self.event(moment, MONEY, self.refund, payment, amount)
+        return {payments[0].invoice["Id"] for payments in chosen}
+
+    def plan_reversals(self, refunded):
+        """About 1 in 8 GoCardless payments and 1 in 8 Stripe ones (then a Stripe direct debit) reversed by the
+        bank 3 to 6 days later (none on a refunded invoice)."""
+        rng = self.ledger_rng
+        for gateway in (GOCARDLESS_PRO, STRIPE):
+            candidates = [
+                payment
+                for invoice_id, payments in self.payments.items()
+                if invoice_id not in refunded
+                for payment in payments
+                if payment.gateway == gateway
+            ]
+            for payment in rng.sample(candidates, max(1, len(candidates) // 8)) if candidates else []:
+                if payment.gateway == STRIPE:
+                    payment.gateway = STRIPE_DIRECT_DEBIT
+                moment = payment.moment + timedelta(days=rng.randint(3, 6), seconds=rng.randrange(86400))
+                self.event(moment, MONEY, self.reverse, payment)
+
+    def plan_gifts(self, issued, credited):
+        """About 1 issued invoice in 60 without payments has part of it (or all) paid by a gift card."""
+        rng = self.ledger_rng
+        candidates = [i for i in issued if i["Id"] not in self.payments and i["Id"] not in credited]
+        for invoice in rng.sample(candidates, min(len(candidates), max(1, len(issued) // 60))):
+            amount = min(cents(rng.randint(500, 6000)), invoice["TotalAmount"])
+            moment = parse_datetime(invoice["SentOn"]) + timedelta(
+                days=rng.randint(1, 10), seconds=rng.randrange(86400)
+            )
+            self.event(moment, MONEY, self.gift, invoice, amount)
+
+    def event(self, moment, priority, handler, *args):
+        self.events.append((moment, priority, len(self.events), handler, args))
+
+    def record_ledger(self):
+        """Record the queued events in date order, so ids, balances and invoice fields follow the dates."""
+        for moment, _priority, _seq, handler, args in sorted(self.events, key=lambda event: event[:3]):
+            handler(moment, *args)
+
+    def record(self, invoice, code, description, moment, debit=ZERO, credit=ZERO, gateway=None, unique_id=None):
+        fields = {"Code": code, "Description": description, "Debit": debit, "Credit": credit}
+        return self.data.record_entry(
+            invoice,
+            fields | {"PaymentGatewayName": gateway},
+            moment,
+            moment,
+            unique_id=unique_id or guid(self.ledger_rng),
+        )
+
+    def issue(self, moment, invoice):
+        """The invoice's charge; account credit the customer holds is applied to it at once."""
+        self.record(invoice, INV, f"Invoice {invoice['InvoiceNumber']}", moment, debit=invoice["TotalAmount"])
+        if ordinary(invoice):
+            for note in self.account_credit[invoice["CoworkerId"]]:
+                amount = min(-note["DueAmount"], invoice["DueAmount"])
+                if amount > 0:
+                    self.apply_credit(note, invoice, amount, moment)
+
+    def note_issued(self, moment, original, note):
+        """The credit note's credit, allocated to its original up to what that still owes; the rest is account
+        credit for the customer's next invoices."""
+        self.record(note, CN, f"Credit note {note['InvoiceNumber']}", moment, credit=-note["TotalAmount"])
+        amount = min(-note["TotalAmount"], original["DueAmount"]) if ordinary(original) else ZERO
+        if amount > 0:
+            self.apply_credit(note, original, amount, moment)
+        if note["DueAmount"] < 0:
+            self.account_credit[note["CoworkerId"]].append(note)
+
+    def apply_credit(self, note, invoice, amount, moment):
+        self.record(
+            invoice, CRED, f"Credit note {note['InvoiceNumber']} applied", moment, credit=amount, gateway=CREDIT
+        )
+        self.record(note, CRED, f"Applied to invoice {invoice['InvoiceNumber']}", moment, debit=amount, gateway=CREDIT)
+
+    def void(self, moment, invoice):
+        self.record(invoice, VOID, f"Invoice {invoice['InvoiceNumber']} voided", moment, credit=invoice["TotalAmount"])
+
+    def cash(self, moment, payment):
+        """A planned payment, for no more than the invoice still owes (credit may have been applied since)."""
+        invoice = payment.invoice
+        amount = min(payment.amount, invoice["DueAmount"])
+        if amount > 0:
+            description = f"Payment for invoice {invoice['InvoiceNumber']}"
+            payment.entry = self.record(
+                invoice, PAYM, description, moment, credit=amount, gateway=payment.gateway, unique_id=payment.unique_id
+            )
+
+    def refund(self, moment, payment, amount):
+        invoice = payment.invoice
+        amount = min(amount, payment.entry["Credit"], invoice["PaidAmount"]) if payment.entry else ZERO
+        if amount > 0:
+            description = f"Refund for invoice {invoice['InvoiceNumber']}"
+            self.record(invoice, REFUND, description, moment, debit=amount, gateway=payment.gateway)
+
+    def reverse(self, moment, payment):
+        invoice = payment.invoice
+        amount = min(payment.entry["Credit"], invoice["PaidAmount"]) if payment.entry else ZERO
+        if amount > 0:
+            self.record(invoice, DDFAIL, "Direct debit failed", moment, debit=amount, gateway=payment.gateway)
+            self.data.reversed_payments.add(payment.entry["Id"])
+
+    def gift(self, moment, invoice, amount):
+        amount = min(amount, invoice["DueAmount"])
+        if amount > 0:
+            self.record(invoice, GIFT, "Gift card", moment, credit=amount, gateway=GIFT_CARD)
 
     # -- derived fields ----------------------------------------------------------------------------
     def finish(self, invoice):
-        zone = self.zones[invoice["BusinessId"]]
-        payments = self.payments[invoice["Id"]]
         total = invoice["TotalAmount"]
-        paid_amount = sum((amount for _moment, amount in payments), Decimal("0.00"))
-        last_payment = payments[-1][0] if payments else None
-        fully_paid = bool(payments) and paid_amount == total
-        open_invoice = not (invoice["Draft"] or invoice["Void"] or invoice["CreditNote"])
-        due = total - paid_amount - invoice["CreditedAmount"] if open_invoice else Decimal("0.00")
+        updated = max(self.updated[invoice["Id"]], parse_datetime(invoice["UpdatedOn"]))
         invoice.update(
             {
-                "PaidAmount": paid_amount,
-                "ReceivedAmount": paid_amount,
-                "Paid": fully_paid,
-                "PaidOn": iso(last_payment) if fully_paid else None,
-                "PaidOnLocal": local_iso(last_payment, zone) if fully_paid else None,
-                "LastPaymentAttempt": iso(last_payment),
-                "LastPaymentAttemptLocal": local_iso(last_payment, zone),
-                "DueAmount": due,
-                "IsDue": due > 0,
                 "TransactionTotalAmount": total,
                 "TotalAmountFormated": _formatted(total, self.data.businesses[invoice["BusinessId"]]),
-                "QuickbooksPaymentTransfered": invoice["QuickbooksInvoiceTransfered"] and fully_paid,
-                "UpdatedOn": iso(max(self.updated[invoice["Id"]], last_payment or self.updated[invoice["Id"]])),
+                "QuickbooksPaymentTransfered": invoice["QuickbooksInvoiceTransfered"] and invoice["Paid"],
+                "UpdatedOn": iso(updated),
             }
         )
+
+
+@dataclass
+class _Payment:
+    """A payment the generator plans; ``entry`` is its ledger row once recorded (None if nothing was owed)."""
+
+    invoice: dict
+    moment: datetime
+    amount: Decimal
+    gateway: int
+    unique_id: str
+    entry: dict | None = None
 
 
 def price_line(unit_price, quantity, rate, discount, inclusive):

@@ -2,9 +2,9 @@
 
 Served at ``GET /`` without authentication or request limits (the admin REST API lives under ``/api/``): the
 locations (whether their prices include tax comes from the world: the API has no such field), then
-the latest invoices and credit notes with their number, customer, total, amount paid and status (Paid, Partly
-paid...), then the latest ledger entries (payments) with their invoice and payment method. Every value is
-HTML-escaped.
+the latest invoices and credit notes with their number, customer, total, amount paid, amount due and status
+(Paid, Refunded, Partly paid...), then the latest ledger entries (charges, payments, credits, refunds) with their
+invoice, code, debit, credit, the customer's balance and the payment method. Every value is HTML-escaped.
 """
 
 import html
@@ -23,7 +23,7 @@ th, td { border-bottom: 1px solid #e4e7eb; padding: .35rem .5rem; text-align: le
 th { background: #f5f7fa; font-weight: 600; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .mark { display: inline-block; padding: 0 .4rem; border-radius: .6rem; font-size: .75rem; background: #e4e7eb; }
 .mark.paid { background: #c6f7e2; } .mark.issued, .mark.partly-paid { background: #fce588; }
-.mark.void { background: #ffd0d0; } .mark.credit-note { background: #d9e8ff; }
+.mark.void, .mark.refunded { background: #ffd0d0; } .mark.credit-note { background: #d9e8ff; }
 """
 
 
@@ -32,7 +32,7 @@ def esc(value):
 
 
 def status(invoice):
-    """The invoice's status as Nexudus shows it: Credit note, Void, Draft, Paid, Partly paid or Issued."""
+    """The invoice's status as Nexudus shows it: Credit note, Void, Draft, Paid, Refunded, Partly paid or Issued."""
     if invoice.get("CreditNote"):
         return "Credit note"
     if invoice.get("Void"):
@@ -42,6 +42,8 @@ def status(invoice):
     paid, total = Decimal(str(invoice.get("PaidAmount") or 0)), Decimal(str(invoice.get("TotalAmount") or 0))
     if invoice.get("Paid") or (total and paid >= total):
         return "Paid"
+    if invoice.get("Refunded"):
+        return "Refunded"
     return "Partly paid" if paid > 0 else "Issued"
 
 
@@ -76,15 +78,21 @@ def _invoices(data):
             f"<td>{esc((invoice.get('CreatedOnLocal') or invoice.get('CreatedOn') or '')[:10])}</td>"
             f'<td class="num">{esc(invoice.get("CurrencyCode"))} {Decimal(str(invoice.get("TotalAmount") or 0)):,.2f}'
             f'</td><td class="num">{Decimal(str(invoice.get("PaidAmount") or 0)):,.2f}</td>'
+            f'<td class="num">{Decimal(str(invoice.get("DueAmount") or 0)):,.2f}</td>'
             f"<td>{esc((invoice.get('PaidOnLocal') or invoice.get('PaidOn') or '')[:10])}</td>"
             f'<td><span class="mark {label.lower().replace(" ", "-")}">{esc(label)}</span></td></tr>'
         )
     return (
         f"<h2>Latest invoices ({len(invoices)} of {len(data.coworkerinvoices)})</h2><table><thead><tr><th>Id</th>"
         '<th>Number</th><th>Location</th><th>Customer</th><th>Date</th><th class="num">Total</th>'
-        '<th class="num">Paid</th><th>Paid on</th><th>Status</th>'
+        '<th class="num">Paid</th><th class="num">Due</th><th>Paid on</th><th>Status</th>'
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
+
+
+def _amount(value):
+    amount = Decimal(str(value or 0))
+    return f"{amount:,.2f}" if amount else ""
 
 
 def _ledger(data):
@@ -92,14 +100,16 @@ def _ledger(data):
     rows = "".join(
         f"<tr><td>{esc(entry['Id'])}</td><td>{esc((entry.get('TransactionDateLocal') or '')[:10])}</td>"
         f"<td>{esc(entry.get('CoworkerInvoiceInvoiceNumber'))}</td><td>{esc(entry.get('CoworkerFullName'))}</td>"
-        f"<td>{esc(entry.get('Description'))}</td>"
-        f'<td class="num">{Decimal(str(entry.get("Credit") or 0)) - Decimal(str(entry.get("Debit") or 0)):,.2f}</td>'
+        f"<td>{esc(entry.get('Code'))}</td><td>{esc(entry.get('Description'))}</td>"
+        f'<td class="num">{_amount(entry.get("Debit"))}</td><td class="num">{_amount(entry.get("Credit"))}</td>'
+        f'<td class="num">{Decimal(str(entry.get("Balance") or 0)):,.2f}</td>'
         f"<td>{esc(PAYMENT_METHODS.get(entry.get('PaymentGatewayName'), entry.get('PaymentGatewayName')))}</td></tr>"
         for entry in entries[:LATEST]
     )
     return (
-        f"<h2>Latest payments ({min(LATEST, len(entries))} of {len(entries)})</h2><table><thead><tr><th>Id</th>"
-        '<th>Date</th><th>Invoice</th><th>Customer</th><th>Description</th><th class="num">Amount</th>'
+        f"<h2>Latest ledger entries ({min(LATEST, len(entries))} of {len(entries)})</h2><table><thead><tr>"
+        "<th>Id</th><th>Date</th><th>Invoice</th><th>Customer</th><th>Code</th><th>Description</th>"
+        '<th class="num">Debit</th><th class="num">Credit</th><th class="num">Balance</th>'
         f"<th>Payment method</th></tr></thead><tbody>{rows}</tbody></table>"
     )
 

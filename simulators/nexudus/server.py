@@ -15,6 +15,13 @@ ids left out; a value that is not a bracketed list of ids gives ``[]``. The only
 ledger entry POST and the invoice commands (:mod:`.payments`). ``GET /`` is a read-only HTML overview for
 people (:mod:`.overview`), outside the API.
 
+The customer ledger is served as the simulator reads Nexudus keeping it (:mod:`.invoices` says which rows exist
+and what is inferred). Test helpers change it the way people in Nexudus would (plain Python, see
+:mod:`.payments`): ``sim.pay``, ``sim.refund``, ``sim.reverse_direct_debit``, ``sim.allocate_credit``,
+``sim.add_gift``, besides ``sim.touch_invoice`` and ``sim.touch_line``. ``NexudusSimulator(world,
+refunded_amount_reading="zero")`` keeps ``RefundedAmount`` at 0 after a refund, as FAUX saw live (default
+"amount": it adds up the refunds).
+
 Request limits (:mod:`.limits`) are on by default with Nexudus's documented values::
 
     NexudusSimulator(world)                                    # documented limits, 409 + Retry-After
@@ -63,13 +70,23 @@ FAULT_MESSAGES = {
 
 
 class NexudusSimulator(OverviewMixin, PaymentsMixin, NexudusAuth, SimulatorServer):
-    def __init__(self, world=None, port=0, limits=None, throttle_status=409, retry_after_on_429=False):
+    def __init__(
+        self,
+        world=None,
+        port=0,
+        limits=None,
+        throttle_status=409,
+        retry_after_on_429=False,
+        refunded_amount_reading="amount",
+    ):
         """``limits``: a :class:`~.limits.NexudusLimits` (None: the documented ones). ``throttle_status``: 409
-        as documented, or 429 as observed live; ``retry_after_on_429`` adds the header in 429 mode."""
+        as documented, or 429 as observed live; ``retry_after_on_429`` adds the header in 429 mode.
+        ``refunded_amount_reading``: "amount" (a refund adds to the invoice's ``RefundedAmount``) or "zero" (it
+        stays 0, as FAUX saw with ``COWORKER_INVOICE_REFUND``), for the seeded refunds and later ones."""
         if throttle_status not in (409, 429):
             raise ValueError(f"throttle_status must be 409 or 429, not {throttle_status!r}")
         self.world = world or build_world()
-        self.data = NexudusData.from_world(self.world)
+        self.data = NexudusData.from_world(self.world, refunded_amount_reading)
         self.init_auth()
         self.init_payments()
         self._faults = []  # prepared answers for the next API calls (None: drop the connection)

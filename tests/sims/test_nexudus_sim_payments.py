@@ -62,13 +62,13 @@ def answer(response, status=200):
 
 
 def open_invoices(sim):
-    """Issued invoices nobody paid or credited, in id order."""
+    """Issued invoices nobody paid, refunded or credited (nothing in the ledger but their charge), in id order."""
+    touched = {e["CoworkerInvoiceId"] for e in sim.data.coworkerledgerentries.values() if e["Code"] != "INV"}
     return [
         invoice
         for invoice in sim.data.coworkerinvoices.values()
         if not (invoice["Draft"] or invoice["Void"] or invoice["CreditNote"])
-        and invoice["PaidAmount"] == 0
-        and invoice["CreditedAmount"] == 0
+        and invoice["Id"] not in touched
         and invoice["TotalAmount"] > 0
     ]
 
@@ -127,6 +127,12 @@ def near_now(sim, stamp):
     return abs(parse_datetime(stamp).timestamp() - sim.now()) < 60
 
 
+def customer_balance(sim, coworker_id):
+    """The customer's ledger balance: Σ Debit − Credit of all their entries (positive: they owe)."""
+    entries = sim.data.coworkerledgerentries.values()
+    return sum((e["Debit"] - e["Credit"] for e in entries if e["CoworkerId"] == coworker_id), Decimal("0.00"))
+
+
 def snapshot(sim):
     return {key: dict(value) for key, value in sim.data.coworkerinvoices.items()}, len(sim.data.coworkerledgerentries)
 
@@ -137,6 +143,7 @@ def snapshot(sim):
 def test_a_full_payment_reconciles_the_invoice(sim, auth):
     invoice = open_invoices(sim)[0]
     total = invoice["TotalAmount"]
+    balance_before = customer_balance(sim, invoice["CoworkerId"])
     response = post(sim, auth, LEDGER, entry(invoice, total))
     body = answer(response)
     assert set(body) == WRITE_KEYS
@@ -159,7 +166,7 @@ def test_a_full_payment_reconciles_the_invoice(sim, auth):
         invoice["Id"],
         total,
         0,
-        0,
+        balance_before - total,
     )
     assert (stored["TransactionDate"], stored["PaymentGatewayName"], stored["Code"]) == (
         "2026-01-31T10:00:00Z",
@@ -168,7 +175,7 @@ def test_a_full_payment_reconciles_the_invoice(sim, auth):
     )
     assert set(stored) == set(next(iter(sim.data.coworkerledgerentries.values()))), "the seeded entries' fields"
     listed = envelope(sim, auth, LEDGER, CoworkerLedgerEntry_CoworkerInvoice=invoice["Id"])
-    assert ids(listed["Records"]) == [new_id]
+    assert [r["Code"] for r in listed["Records"]] == ["INV", "PAYM"] and ids(listed["Records"])[-1] == new_id
     assert sim.writes == [("CoworkerLedgerEntry", "create", new_id)]
 
 
@@ -176,15 +183,21 @@ def test_two_partial_payments_add_up(sim, auth):
     invoice = open_invoices(sim)[0]
     total = invoice["TotalAmount"]
     first_part = (total * Decimal("0.4")).quantize(Decimal("0.01"))
+    balance_before = customer_balance(sim, invoice["CoworkerId"])
     first = pay(sim, auth, invoice, str(first_part))
-    assert first["Balance"] == total - first_part
+    assert first["Balance"] == balance_before - first_part, "the customer's running balance"
     assert (invoice["Paid"], invoice["PaidOn"], invoice["PaidAmount"]) == (False, None, first_part)
     assert (invoice["DueAmount"], invoice["IsDue"]) == (total - first_part, True)
     assert f"<td>{invoice['InvoiceNumber']}</td>" in page(sim) and ">Partly paid</span>" in page(sim)
     second = pay(sim, auth, invoice, total - first_part, PaymentGatewayName=996)
-    assert (second["Balance"], invoice["Paid"], invoice["PaidAmount"], invoice["DueAmount"]) == (0, True, total, 0)
+    assert second["Balance"] == balance_before - total
+    assert (invoice["Paid"], invoice["PaidAmount"], invoice["DueAmount"]) == (True, total, 0)
     on_invoice = envelope(sim, auth, LEDGER, CoworkerLedgerEntry_CoworkerInvoice=invoice["Id"])["Records"]
-    assert [(r["Credit"], r["PaymentGatewayName"]) for r in on_invoice] == [(first_part, 11), (total - first_part, 996)]
+    assert [(r["Debit"], r["Credit"], r["PaymentGatewayName"]) for r in on_invoice] == [
+        (total, 0, None),
+        (0, first_part, 11),
+        (0, total - first_part, 996),
+    ]
 
 
 def test_more_than_the_invoice_owes_is_refused(sim, auth):
@@ -208,8 +221,10 @@ def test_a_debit_or_negative_credit_takes_a_payment_back(sim, auth):
     pay(sim, auth, invoice, total)
     cursor = invoice["UpdatedOn"]
     sim.clock_offset += 5
+    balance_before = customer_balance(sim, invoice["CoworkerId"])
     back = pay(sim, auth, invoice, debit="30.00", Description="Refund")
-    assert (back["Debit"], back["Credit"], back["Balance"]) == (30, 0, 30)
+    assert (back["Debit"], back["Credit"], back["Balance"]) == (30, 0, balance_before + 30)
+    assert invoice["Refunded"] is False, "only a REFUND code (or the refund command) is a refund"
     assert (invoice["Paid"], invoice["PaidOn"], invoice["PaidAmount"]) == (False, None, total - 30)
     assert (invoice["DueAmount"], invoice["IsDue"]) == (30, True)
     assert invoice["UpdatedOn"] > cursor
@@ -259,8 +274,9 @@ def test_void_draft_and_credit_note_take_no_payment(sim, auth, flag):
 def test_an_entry_without_invoice_is_a_credit_on_account(sim, auth):
     invoice = open_invoices(sim)[0]
     before = snapshot(sim)[0]
+    balance_before = customer_balance(sim, invoice["CoworkerId"])
     credit = pay(sim, auth, invoice, "25.00", CoworkerInvoiceId=None, TransactionDate=None)
-    assert (credit["CoworkerInvoiceId"], credit["Balance"], credit["Credit"]) == (None, -25, 25)
+    assert (credit["CoworkerInvoiceId"], credit["Balance"], credit["Credit"]) == (None, balance_before - 25, 25)
     assert near_now(sim, credit["TransactionDate"])
     assert snapshot(sim)[0] == before
 
@@ -288,7 +304,7 @@ def test_pay_command_pays_the_remaining_balance_now(sim, auth):
         invoice["Id"],
         left,
         996,
-        0,
+        customer_balance(sim, invoice["CoworkerId"]),
     )
     assert near_now(sim, made["TransactionDate"]) and made["Code"] == "PAYM"
     assert sim.writes[-1] == ("CoworkerInvoice", PAY, invoice["Id"])
@@ -416,5 +432,6 @@ def test_overview_shows_payments(sim, auth):
     row = row[: row.index("</tr>")]
     assert f"{invoice['TotalAmount']:,.2f}</td>" in row and ">Paid</span>" in row
     assert invoice["PaidOnLocal"][:10] in row
-    payments = text[text.index("<h2>Latest payments (") :]
+    payments = text[text.index("<h2>Latest ledger entries (") :]
     assert f"<td>Payment for invoice {invoice['InvoiceNumber']}</td>" in payments and "<td>Bank</td>" in payments
+    assert "<td>PAYM</td>" in payments and "<td>INV</td>" in payments
