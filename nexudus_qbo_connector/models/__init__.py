@@ -14,6 +14,7 @@ from . import (
     nexudus_qbo_item,
     nexudus_qbo_location,
     nexudus_qbo_payment,
+    nexudus_qbo_payment_method_map,
     nexudus_qbo_payment_sync,
     nexudus_qbo_rate_budget,
     nexudus_qbo_run,

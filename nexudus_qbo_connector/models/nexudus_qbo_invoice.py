@@ -65,6 +65,7 @@ class NexudusQboInvoice(models.Model):
     transferred_by_nexudus = fields.Boolean(
         "Transferred by Nexudus's own integration", readonly=True, help="Nexudus's QuickbooksInvoiceTransfered flag."
     )
+    nexudus_refunded = fields.Boolean("Refunded in Nexudus", readonly=True, help="Nexudus's Refunded flag.")
     nexudus_json = fields.Text(readonly=True, groups="base.group_no_one")
     nexudus_lines_json = fields.Text(readonly=True, groups="base.group_no_one")
     line_ids = fields.One2many("nexudus.qbo.invoice.line", "invoice_id", readonly=True)

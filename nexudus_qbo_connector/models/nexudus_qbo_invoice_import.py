@@ -184,6 +184,7 @@ class NexudusQboInvoice(models.Model):
             "period_end": (record.get("InvoiceToDateLocal") or record.get("InvoiceToDate") or "")[:10] or False,
             "nexudus_updated_on": record.get("UpdatedOn"),
             "transferred_by_nexudus": bool(record.get("QuickbooksInvoiceTransfered")),
+            "nexudus_refunded": bool(record.get("Refunded")),
             "nexudus_json": json.dumps(record, default=str),
             **({"nexudus_lines_json": json.dumps(lines, default=str)} if lines is not None else {}),
         }

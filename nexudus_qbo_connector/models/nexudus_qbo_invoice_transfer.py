@@ -142,7 +142,7 @@ class NexudusQboInvoice(models.Model):
                 if not self._finish_discard(context):
                     return
                 if self.env.context.get("nexudus_qbo_resend"):  # a person's Retry goes on to send it again
-                    self.transfer_state = "to_send"
+                    self.write({"transfer_state": "to_send"})
             if self.transfer_state == "to_void":
                 self._void_in_qbo(context)
             elif self.transfer_state == "sending":
@@ -151,6 +151,12 @@ class NexudusQboInvoice(models.Model):
                 self._transfer(context)
             if self.transfer_state == "sent" and not self.qbo_credit_applied:
                 self._apply_credit(context)
+            if self.transfer_state == "sent" and not self.is_credit_note:
+                # Credit notes sent before their invoice are applied as soon as it is in QuickBooks.
+                self.search(
+                    [("original_invoice_id", "=", self.id), ("transfer_state", "=", "sent"),
+                     ("qbo_credit_applied", "=", False)]
+                )._apply_credit(context)  # fmt: skip
         finally:
             cr.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_NAMESPACE, self.id))
 
@@ -275,7 +281,7 @@ class NexudusQboInvoice(models.Model):
                 operation="delete",
             )
         except NotFoundError:
-            pass  # already gone
+            _logger.info("QuickBooks %s %s was already deleted", entity, document_id)
         except ApiError as exc:
             self.message_post(
                 body=self.env._(
@@ -321,7 +327,13 @@ class NexudusQboInvoice(models.Model):
         self._commit()
 
     def _apply_credit(self, context):
-        """Apply a sent credit memo to its original invoice while that invoice is open in QuickBooks."""
+        """Apply sent credit memos to their original invoice while that invoice is open in QuickBooks. When
+        Nexudus payments are sent too, the ledger says which credit went where, and how much: its credit
+        rows apply the memos (``nexudus.qbo.payment``), not this."""
+        for note in self.filtered(lambda n: not n.company_id.nexudus_qbo_send_payments):
+            note._apply_one_credit(context)
+
+    def _apply_one_credit(self, context):
         original = self.original_invoice_id
         if not (self.is_credit_note and original.qbo_id and original.transfer_state == "sent"):
             return

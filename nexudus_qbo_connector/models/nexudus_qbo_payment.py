@@ -10,13 +10,17 @@ PAYMENT_STATES = [
     ("held", "Held"),
     ("failed", "Failed"),
     ("attention", "Needs attention"),
+    ("review", "Needs review"),
 ]
+KINDS = [("payment", "Payment"), ("credit", "Credit applied"), ("refund", "Refund")]
+WAITING_FOR = [("invoice", "Its invoice"), ("credit_note", "Its credit note"), ("settings", "QuickBooks settings")]
 
 
 class NexudusQboPayment(models.Model):
     """A payment moving between Nexudus and QuickBooks, in one direction, and where it stands.
 
-    Nexudus → QuickBooks: one row per Nexudus ledger entry paying (or refunding) a transferred invoice.
+    Nexudus → QuickBooks: one row per Nexudus ledger entry paying, crediting or refunding a transferred
+    invoice, read by its meaning (``tools/ledger.py``).
     QuickBooks → Nexudus: one row per QuickBooks payment line applied to a transferred invoice. The row
     is the queue and the log, like an invoice's; the payment as the other side sent it is kept as JSON.
     """
@@ -37,7 +41,9 @@ class NexudusQboPayment(models.Model):
     currency_id = fields.Many2one(related="invoice_id.currency_id")
     invoice_number = fields.Char("Nexudus invoice", related="invoice_id.number")
     qbo_invoice_number = fields.Char("QuickBooks invoice", related="invoice_id.qbo_doc_number")
+    kind = fields.Selection(KINDS, required=True, default="payment", readonly=True)
     amount = fields.Monetary(readonly=True, help="Negative for a refund or reversal.")
+    waiting_for = fields.Selection(WAITING_FOR, readonly=True, help="What a held payment waits for.")
     payment_date = fields.Date("Date", readonly=True)
     method = fields.Char(readonly=True)
     nexudus_ledger_id = fields.Integer("Nexudus ledger entry", readonly=True, index=True)
@@ -59,10 +65,11 @@ class NexudusQboPayment(models.Model):
         "This QuickBooks payment is already recorded for this invoice.",
     )
 
-    @api.depends("direction", "invoice_id", "amount")
+    @api.depends("direction", "invoice_id", "amount", "kind")
     def _compute_display_name(self):
+        labels = dict(KINDS)
         for payment in self:
-            kind = self.env._("Refund") if payment.amount < 0 else self.env._("Payment")
+            kind = labels.get(payment.kind) or self.env._("Payment")
             payment.display_name = f"{kind} {abs(payment.amount):.2f} – {payment.invoice_id.display_name}"
 
     def _source(self):

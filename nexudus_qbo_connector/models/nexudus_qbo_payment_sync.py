@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..tools import payment_payload
+from ..tools import ledger, payment_payload
 from ..tools.errors import ApiError, ThrottledError, TransientError
 from ..tools.invoice_payload import money
 from ..tools.moments import READ_OVERLAP, naive_utc, nexudus_minute
@@ -73,29 +73,111 @@ class NexudusQboPayment(models.Model):
                 ).mapped("nexudus_ledger_id")
             )
             newest = location.payment_cursor
-            for entry in entries:
-                amount = payment_payload.ledger_amount(entry)
+            earlier = self._earlier_entries(company, by_invoice.values())
+            for entry in sorted(entries, key=ledger.order_key):
                 invoice = by_invoice.get(entry.get("CoworkerInvoiceId"))
-                if amount is not None and invoice and not invoice.transferred_by_nexudus and entry["Id"] not in known:
-                    found |= self.create(self._values_from_ledger(company, invoice, entry, amount))
+                reading = ledger.classify(
+                    entry,
+                    earlier.get(invoice.id, []) if invoice else [],
+                    from_qbo=bool(payment_payload.QBO_MARKER.search(entry.get("Description") or "")),
+                )
+                if invoice:
+                    earlier.setdefault(invoice.id, []).append(entry)
+                moves = reading.kind in (ledger.PAYMENT, ledger.CREDIT, ledger.REFUND, ledger.REVIEW)
+                if moves and invoice and not invoice.transferred_by_nexudus and entry["Id"] not in known:
+                    found |= self._row_from_ledger(company, invoice, entry, reading)
                 created = naive_utc(entry["CreatedOn"]) if entry.get("CreatedOn") else None
                 if created and (not newest or created > newest):
                     newest = created
             location.payment_cursor = newest
             self._commit()
+        return found | self._refunds_without_entries(company)
+
+    def _refunds_without_entries(self, company):
+        """Invoices Nexudus says were refunded (``Refunded``, ``RefundedAmount``: the refund command's path)
+        with no refund in their ledger: one refund row each, standing for the invoice's flag (its ledger
+        id is the invoice's id, negated). Without an amount a person decides."""
+        invoices = self.env["nexudus.qbo.invoice"].search(
+            [("company_id", "=", company.id), ("nexudus_refunded", "=", True), ("transferred_by_nexudus", "=", False)]
+        )
+        known = self.search(
+            [("company_id", "=", company.id), ("kind", "=", "refund"), ("invoice_id", "in", invoices.ids)]
+        ).invoice_id
+        found = self.browse()
+        for invoice in invoices - known:
+            record = invoice._nexudus_record()
+            amount = money(record.get("RefundedAmount"))
+            entry = {
+                "Id": -invoice.nexudus_id,
+                "CoworkerInvoiceId": invoice.nexudus_id,
+                "Debit": amount,
+                "Credit": money(0),
+                "PaymentGatewayName": None,
+                "Code": "Refunded",
+                "Description": f"Invoice {invoice.number} refunded in Nexudus",
+                "TransactionDate": record.get("RefundedOn"),
+                "TransactionDateLocal": record.get("RefundedOnLocal"),
+            }
+            reading = ledger.Reading(ledger.REFUND, amount) if amount > 0 else ledger.Reading(
+                ledger.REVIEW, amount, "Nexudus says the invoice was refunded but gives no amount (RefundedAmount 0)"
+            )  # fmt: skip
+            found |= self._row_from_ledger(company, invoice, entry, reading)
         return found
 
-    def _values_from_ledger(self, company, invoice, entry, amount):
-        return {
-            "company_id": company.id,
-            "direction": "nexudus_to_qbo",
-            "invoice_id": invoice.id,
-            "amount": float(amount),
-            "payment_date": (entry.get("TransactionDateLocal") or entry.get("TransactionDate") or "")[:10] or False,
-            "method": payment_payload.provider_name(entry.get("PaymentGatewayName")) or False,
-            "nexudus_ledger_id": entry["Id"],
-            "source_json": json.dumps(entry, default=str),
-        }
+    def _earlier_entries(self, company, invoices):
+        """The ledger entries already read for these invoices (a refund needs the payment before it)."""
+        rows = self.search(
+            [
+                ("company_id", "=", company.id),
+                ("direction", "=", "nexudus_to_qbo"),
+                ("invoice_id", "in", [invoice.id for invoice in invoices]),
+            ]
+        )
+        earlier = {}
+        for row in rows.sorted(lambda r: ledger.order_key(r._source())):
+            earlier.setdefault(row.invoice_id.id, []).append(row._source())
+        return earlier
+
+    def _row_from_ledger(self, company, invoice, entry, reading):
+        sign = -1 if reading.kind == ledger.REFUND else 1
+        row = self.create(
+            {
+                "company_id": company.id,
+                "direction": "nexudus_to_qbo",
+                "invoice_id": invoice.id,
+                "kind": {ledger.CREDIT: "credit", ledger.REFUND: "refund"}.get(reading.kind, "payment"),
+                "amount": float(sign * reading.amount),
+                "payment_date": (entry.get("TransactionDateLocal") or entry.get("TransactionDate") or "")[:10] or False,
+                "method": payment_payload.provider_name(entry.get("PaymentGatewayName")) or False,
+                "nexudus_ledger_id": entry["Id"],
+                "source_json": json.dumps(entry, default=str),
+            }
+        )
+        if reading.kind == ledger.REVIEW:
+            row._review(reading.why)
+        return row
+
+    def _review(self, why):
+        """Nothing is changed in QuickBooks for an entry the connector cannot read; a person looks at it."""
+        entry = self._source()
+        self.write({"state": "review"})
+        self._set_reason(
+            self.env._(
+                "Nexudus ledger entry %(id)s on %(invoice)s is neither a payment, a credit applied nor a refund the "
+                "connector can match (%(why)s): debit %(debit)s, credit %(credit)s, payment method %(method)s, code "
+                "%(code)s, “%(description)s”, dated %(date)s. Nothing was changed in QuickBooks. Fix: record it in "
+                "QuickBooks by hand if it moved money, then “Mark as dealt with”.",
+                id=entry.get("Id"),
+                invoice=self.invoice_id.display_name,
+                why=why,
+                debit=money(entry.get("Debit")),
+                credit=money(entry.get("Credit")),
+                method=payment_payload.provider_name(entry.get("PaymentGatewayName")) or "-",
+                code=entry.get("Code") or "-",
+                description=entry.get("Description") or "",
+                date=(entry.get("TransactionDate") or "")[:10],
+            )
+        )
 
     # -- finding: QuickBooks -------------------------------------------------------------------------
     @api.model
@@ -254,7 +336,7 @@ class NexudusQboPayment(models.Model):
                 ("company_id", "=", company.id),
                 ("direction", "in", directions),
                 ("state", "in", MOVABLE),
-                *self._not_tried_in_this_run(),
+                *self._not_tried_in_this_run(released=True),
             ],
             order="payment_date, id",
         )
@@ -335,9 +417,9 @@ class NexudusQboPayment(models.Model):
         finally:
             cr.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_NAMESPACE, self.id))
 
-    def _hold(self, reason):
+    def _hold(self, reason, waiting_for):
         if self.state != "held" or self.reason != reason:
-            self.write({"state": "held"})
+            self.write({"state": "held", "waiting_for": waiting_for})
             self._set_reason(reason)
         self._commit()
 
@@ -352,13 +434,17 @@ class NexudusQboPayment(models.Model):
         )
         self._commit()  # "sending" is on record before the request leaves
 
+    @api.model
+    def _released(self):
+        return ["&", ("waiting_for", "=", "invoice"), ("invoice_id.transfer_state", "=", "sent")]
+
     def _unbegin(self):
         """The service refused the request unprocessed (asked to wait): nothing reached it."""
         self.write({"state": "to_send"})
         self._commit()
 
     def _done(self, message, **values):
-        self.write({"state": "sent", "reason": False, **values})
+        self.write({"state": "sent", "reason": False, "waiting_for": False, **values})
         self.message_post(body=message)
         self._commit()
 
@@ -367,7 +453,7 @@ class NexudusQboPayment(models.Model):
         invoice = self.invoice_id
         hold = context.hold_reason()
         if hold:
-            return self._hold(hold)
+            return self._hold(hold, "settings")
         if invoice.transfer_state not in ("sent",) or not invoice.qbo_id:
             return self._hold(
                 self.env._(
@@ -376,20 +462,24 @@ class NexudusQboPayment(models.Model):
                     state=dict(invoice._fields["transfer_state"]._description_selection(self.env))[
                         invoice.transfer_state
                     ],
-                )
+                ),
+                "invoice",
             )
+        if self.kind == "credit":
+            return self._credit_in_qbo(context)
+        if self.kind == "refund":
+            return self._refund_in_qbo(context, -money(self.amount))
         deposit = context.deposit_account(invoice.location_id)
         if not deposit:
             return self._hold(
                 self.env._(
                     "No QuickBooks account to deposit payments to. Fix: map the Nexudus Payments account in "
                     "Nexudus–QuickBooks › Account mappings, or choose the Payments account in Settings."
-                )
+                ),
+                "settings",
             )
         entry = self._source()
-        amount = money(entry.get("Credit")) - money(entry.get("Debit"))
-        if amount < 0:
-            return self._refund_in_qbo(context, -amount)
+        amount = money(self.amount)
         request_id = self.request_id if self.state == "sending" else self._request_id(context)
         if self.state == "sending":
             found = self._find_qbo_payment(context, entry)
@@ -409,13 +499,16 @@ class NexudusQboPayment(models.Model):
                     invoice=invoice.display_name,
                 )
             )
+        method_id, method_note = context.method(entry.get("PaymentGatewayName"))
+        if method_note:
+            self.message_post(body=method_note)
         body = payment_payload.qbo_payment(
             entry,
             amount,
             invoice_id=invoice.qbo_id,
             customer_id=qbo_invoice["CustomerRef"]["value"],
             deposit_account_id=deposit,
-            method_id=context.method_id(entry.get("PaymentGatewayName")),
+            method_id=method_id,
             currency=(qbo_invoice.get("CurrencyRef") or {}).get("value") if context.multicurrency else None,
         )
         if self.state != "sending":
@@ -447,52 +540,152 @@ class NexudusQboPayment(models.Model):
         rows = context.client.query_all("Payment", refs)
         return next((row for row in rows if marker in (row.get("PrivateNote") or "")), None)
 
+    def _credit_in_qbo(self, context):
+        """Credit applied in Nexudus (``994 Credit``, ``995 Gift``) moves no cash: in QuickBooks it is a
+        credit memo of the customer applied to the invoice — a zero-total Payment linking both, as QuickBooks
+        records it. The memo is the invoice's own credit note's, else another credit note of the customer
+        with credit left (account credit). With no credit note at all, a person decides."""
+        invoice = self.invoice_id
+        if self._source().get("PaymentGatewayName") == 995:
+            return self._review(self.env._("a gift card, which QuickBooks has no credit memo for"))
+        notes = self.env["nexudus.qbo.invoice"].search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("is_credit_note", "=", True),
+                ("nexudus_coworker_id", "=", invoice.nexudus_coworker_id),
+                ("transfer_state", "not in", ("skipped", "voided")),
+            ]
+        )
+        if not notes:
+            return self._review(self.env._("credit applied with no credit note of this customer to take it from"))
+        entry = self._source()
+        if self.state == "sending":
+            found = self._find_qbo_payment(context, entry)
+            if found:
+                return self._done(self.env._("Found in QuickBooks after an interrupted transfer: adopted."),
+                                  qbo_payment_id=found["Id"])  # fmt: skip
+        amount = money(self.amount)
+        own_first = notes.sorted(lambda n: (n.original_invoice_id != invoice, n.issue_date or invoice.issue_date, n.id))
+        for note in own_first.filtered(lambda n: n.transfer_state == "sent" and n.qbo_id):
+            memo = context.client.get("CreditMemo", note.qbo_id)
+            if money(memo.get("RemainingCredit")) >= amount:
+                return self._apply_memo(context, note, memo, amount)
+        if notes.filtered(lambda n: n.transfer_state != "sent"):
+            return self._hold(
+                self.env._(
+                    "Waiting for the credit notes of this customer (%(notes)s) to be in QuickBooks: this credit of "
+                    "%(amount)s is applied from one of them.",
+                    notes=", ".join(notes.filtered(lambda n: n.transfer_state != "sent").mapped("display_name")),
+                    amount=amount,
+                ),
+                "credit_note",
+            )
+        return self._review(self.env._("no credit note of this customer has %(amount)s of credit left", amount=amount))
+
+    def _apply_memo(self, context, note, memo, amount):
+        invoice = self.invoice_id
+        entry = self._source()
+        body = {
+            "CustomerRef": memo["CustomerRef"],
+            "TotalAmt": money(0),
+            "PaymentRefNum": str(entry["Id"])[:21],
+            "PrivateNote": f"Nexudus credit {entry['Id']}: credit note {note.number} applied to invoice "
+            f"{invoice.number} {payment_payload.nexudus_marker(entry['Id'])}",
+            "Line": [
+                {"Amount": amount, "LinkedTxn": [{"TxnId": invoice.qbo_id, "TxnType": "Invoice"}]},
+                {"Amount": amount, "LinkedTxn": [{"TxnId": note.qbo_id, "TxnType": "CreditMemo"}]},
+            ],
+        }
+        date = (entry.get("TransactionDateLocal") or entry.get("TransactionDate") or "")[:10]
+        if date:
+            body["TxnDate"] = date
+        if memo.get("CurrencyRef") and context.multicurrency:
+            body["CurrencyRef"] = memo["CurrencyRef"]
+        request_id = self.request_id if self.state == "sending" else self._request_id(context)
+        if self.state != "sending":
+            self._begin(request_id)
+        try:
+            payment = context.client.save("Payment", body, request_id=request_id)
+        except ThrottledError:
+            self._unbegin()
+            raise
+        note.write({"qbo_credit_applied": True})
+        message = self.env._(
+            "Credit applied in Nexudus: %(amount)s of credit note %(note)s applied to %(invoice)s in QuickBooks "
+            "(payment %(id)s, no money deposited).",
+            amount=amount,
+            note=note.display_name,
+            invoice=invoice.display_name,
+            id=payment["Id"],
+        )
+        note.message_post(body=message)
+        self._done(message, qbo_payment_id=payment["Id"])
+
     def _refund_in_qbo(self, context, refund):
-        """A Nexudus refund or reversal takes the amount back from the invoice's latest QuickBooks payment:
-        voided when it is the whole payment, reduced otherwise."""
+        """A refund positively identified in Nexudus takes its amount back from the QuickBooks payment it
+        matches — same invoice, made before it, same method when known, at least the amount: voided when it
+        is the whole payment, reduced otherwise. No match: a person decides, QuickBooks is not touched."""
+        entry = self._source()
         paid = self.search(
             [
                 ("invoice_id", "=", self.invoice_id.id),
                 ("direction", "=", "nexudus_to_qbo"),
+                ("kind", "=", "payment"),
                 ("state", "=", "sent"),
-                ("amount", ">", 0),
                 ("qbo_payment_id", "!=", False),
-            ],
-            order="payment_date desc, id desc",
+            ]
         )
-        target = next((p for p in paid if money(p.amount) >= refund), None)
-        if not target:
-            raise UserError(
-                self.env._(
-                    "Refund of %(refund)s on %(invoice)s matches no payment sent to QuickBooks. Fix: record the refund "
-                    "in QuickBooks by hand (Refund receipt), then “Mark as dealt with”.",
-                    refund=refund,
-                    invoice=self.invoice_id.display_name,
-                )
-            )
-        current = context.client.get("Payment", target.qbo_payment_id)
+        refunded_at = ledger.order_key(entry)
+        before = paid.filtered(lambda p: ledger.order_key(p._source()) < refunded_at)
+        latest_first = sorted(before, key=lambda p: ledger.order_key(p._source()), reverse=True)
+        gateway = entry.get("PaymentGatewayName")
+        candidates = sorted(
+            latest_first, key=lambda p: (p._source().get("PaymentGatewayName") != gateway, money(p.amount) != refund)
+        )
+        for target in candidates:
+            current = context.client.get("Payment", target.qbo_payment_id)
+            if money(current.get("TotalAmt")) >= refund:
+                return self._take_back(context, target, current, refund)
+        return self._review(
+            self.env._("a refund of %(amount)s that matches no payment sent to QuickBooks", amount=refund)
+        )
+
+    def _take_back(self, context, target, current, refund):
         request_id = self._request_id(context)
         self._begin(request_id)
-        if money(current.get("TotalAmt")) == refund:
-            body = {"Id": current["Id"], "SyncToken": current["SyncToken"], "sparse": True}
-            context.client.save("Payment", body, request_id=request_id, operation="void")
-            message = self.env._("Voided QuickBooks payment %(id)s (refunded in Nexudus).", id=current["Id"])
-        else:
-            left = money(current.get("TotalAmt")) - refund
-            lines = [dict(line, Amount=left) for line in current.get("Line") or []][:1]
-            body = {
-                "Id": current["Id"],
-                "SyncToken": current["SyncToken"],
-                "sparse": True,
-                "TotalAmt": left,
-                "Line": lines,
-            }
-            context.client.save("Payment", body, request_id=request_id)
-            message = self.env._(
-                "Reduced QuickBooks payment %(id)s by %(refund)s (refunded in Nexudus).",
-                id=current["Id"],
-                refund=refund,
-            )
+        try:
+            if money(current.get("TotalAmt")) == refund:
+                body = {"Id": current["Id"], "SyncToken": current["SyncToken"], "sparse": True}
+                context.client.save("Payment", body, request_id=request_id, operation="void")
+                message = self.env._(
+                    "Refunded in Nexudus (ledger entry %(entry)s): QuickBooks payment %(id)s voided.",
+                    entry=self.nexudus_ledger_id,
+                    id=current["Id"],
+                )
+            else:
+                left = money(current.get("TotalAmt")) - refund
+                lines = [dict(line, Amount=left) for line in current.get("Line") or []][:1]
+                body = {
+                    "Id": current["Id"],
+                    "SyncToken": current["SyncToken"],
+                    "sparse": True,
+                    "TotalAmt": left,
+                    "Line": lines,
+                }
+                context.client.save("Payment", body, request_id=request_id)
+                message = self.env._(
+                    "Refunded %(refund)s in Nexudus (ledger entry %(entry)s): QuickBooks payment %(id)s reduced to "
+                    "%(left)s.",
+                    refund=refund,
+                    entry=self.nexudus_ledger_id,
+                    id=current["Id"],
+                    left=left,
+                )
+        except ThrottledError:
+            self._unbegin()
+            raise
+        target.message_post(body=message)
+        self.invoice_id.message_post(body=message)
         self._done(message, qbo_payment_id=current["Id"])
 
     # -- QuickBooks → Nexudus -----------------------------------------------------------------------
@@ -597,10 +790,43 @@ class _PaymentContext:
         account = mapping.qbo_account_id or self.company.nexudus_qbo_payments_account_id
         return account.qbo_id or None
 
-    def method_id(self, provider):
-        name = payment_payload.METHOD_BY_PROVIDER.get(provider)
+    def method(self, provider):
+        """(QuickBooks payment method id or None, a note for the payment's log or None). A method that
+        cannot be found or made never stops the payment: it goes without one and says so."""
+        env = self.company.env
+        name = env["nexudus.qbo.payment.method.map"]._name_for(self.company, provider)
         if not name:
-            return None
-        if self._methods is None:
-            self._methods = {row.get("Name"): row["Id"] for row in self.client.query_all("PaymentMethod")}
-        return self._methods.get(name)
+            return None, None
+        try:
+            if self._methods is None:
+                rows = (
+                    env["nexudus.qbo.run"]
+                    ._in_run()
+                    ._cached(
+                        self.company,
+                        "payment_methods",
+                        lambda: {row.get("Name"): row["Id"] for row in self.client.query_all("PaymentMethod")},
+                    )
+                )
+                self._methods = {key.casefold(): value for key, value in rows.items() if key}
+            found = self._methods.get(name.casefold())
+            if not found and self.company.nexudus_qbo_create_payment_methods:
+                found = self.client.call("POST", "paymentmethod", json={"Name": name})["PaymentMethod"]["Id"]
+                self._methods[name.casefold()] = found
+        except ApiError as exc:
+            if isinstance(exc, ThrottledError):
+                raise
+            return None, env._(
+                "Sent without a payment method: QuickBooks' payment method “%(name)s” could not be read or made "
+                "(%(error)s).",
+                name=name,
+                error=exc,
+            )
+        if not found:
+            return None, env._(
+                "Sent without a payment method: QuickBooks has none named “%(name)s”. Fix: add it in QuickBooks, "
+                "change the mapping in Nexudus–QuickBooks › Payment methods, or let the connector create it "
+                "(Settings).",
+                name=name,
+            )
+        return found, None

@@ -74,6 +74,10 @@ class ResCompany(models.Model):
     )
     nexudus_qbo_use_invoice_period = fields.Boolean("Use invoice period in Nexudus as the invoice date in QuickBooks")
     nexudus_qbo_auto_send_invoices = fields.Boolean("Automatically send invoices issued in Nexudus to QuickBooks")
+    nexudus_qbo_create_payment_methods = fields.Boolean(
+        "Create missing payment methods in QuickBooks",
+        help="A Nexudus payment whose mapped QuickBooks payment method does not exist creates it there.",
+    )
     nexudus_qbo_auto_pull_payments = fields.Boolean("Automatically send payments recorded in QuickBooks to Nexudus")
     nexudus_qbo_interval_hours = fields.Integer("Run every (hours)", default=6)
     nexudus_coworker_cursor = fields.Datetime(

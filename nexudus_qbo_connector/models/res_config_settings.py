@@ -28,6 +28,9 @@ class ResConfigSettings(models.TransientModel):
     nexudus_qbo_use_invoice_period = fields.Boolean(related="company_id.nexudus_qbo_use_invoice_period", readonly=False)
     nexudus_qbo_auto_send_invoices = fields.Boolean(related="company_id.nexudus_qbo_auto_send_invoices", readonly=False)
     nexudus_qbo_auto_pull_payments = fields.Boolean(related="company_id.nexudus_qbo_auto_pull_payments", readonly=False)
+    nexudus_qbo_create_payment_methods = fields.Boolean(
+        related="company_id.nexudus_qbo_create_payment_methods", readonly=False
+    )
     nexudus_qbo_interval_hours = fields.Integer(related="company_id.nexudus_qbo_interval_hours", readonly=False)
 
     def _compute_qbo_redirect_uri(self):

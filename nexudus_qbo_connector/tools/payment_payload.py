@@ -15,8 +15,10 @@ QUICKBOOKS_PROVIDER = 501  # Nexudus ePaymentProvider "Quickbooks"
 # QuickBooks payment method name (lower case) -> Nexudus ePaymentProvider; anything else is QuickBooks (501).
 PROVIDER_BY_METHOD = {"cash": 997, "check": 998, "cheque": 998, "credit card": 991, "bank transfer": 996}
 # Nexudus ePaymentProvider -> the QuickBooks payment method name it is recorded under, when QuickBooks has it.
+# (the defaults of the payment method mappings a manager can change)
 METHOD_BY_PROVIDER = {997: "Cash", 998: "Check", 991: "Credit Card", 992: "Credit Card", 993: "Credit Card",
-                      4: "Credit Card", 15: "Credit Card"}  # fmt: skip
+                      4: "Credit Card", 15: "Credit Card", 996: "Bank Transfer", 3: "Direct Debit",
+                      14: "Direct Debit", 25: "Direct Debit", 989: "Direct Debit"}  # fmt: skip
 # Nexudus ePaymentProvider names (research, ledger entries), for people reading a payment.
 PROVIDER_NAMES = {3: "GoCardless", 4: "Stripe", 11: "Manual", 14: "GoCardless Pro", 15: "Credit card",
                   24: "Stripe ACH", 25: "Stripe Direct Debit", 500: "Xero", 501: "QuickBooks",
@@ -32,17 +34,6 @@ def nexudus_marker(entry_id):
 
 def qbo_marker(payment_id):
     return f"[qbo-payment {payment_id}]"
-
-
-def ledger_amount(entry):
-    """What a ledger entry moves on its invoice: a payment is positive, a refund or reversal negative,
-    and anything not linked to an invoice (or from QuickBooks itself) is None."""
-    if not entry.get("CoworkerInvoiceId"):
-        return None
-    if entry.get("PaymentGatewayName") == QUICKBOOKS_PROVIDER or QBO_MARKER.search(entry.get("Description") or ""):
-        return None  # recorded from QuickBooks: never sent back
-    amount = money(entry.get("Credit")) - money(entry.get("Debit"))
-    return amount or None
 
 
 def qbo_payment(entry, amount, *, invoice_id, customer_id, deposit_account_id=None, method_id=None, currency=None):

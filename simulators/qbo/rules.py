@@ -168,3 +168,19 @@ class ItemRules(Rules):
         if sim.company.is_us:
             defaults["Taxable"] = True
         return defaults | fields | {"FullyQualifiedName": fields["Name"]}
+
+
+class PaymentMethodRules(Rules):
+    """PaymentMethod, a name list (research §2.6 ``PaymentMethodRef``, §4.3 python-quickbooks' object). The
+    research gives no write rules: the simulator asks only for a ``Name`` no other method has."""
+
+    entity = "PaymentMethod"
+    owned = frozenset()
+
+    def complete(self, fields, stored, sim):
+        if blank(fields.get("Name")):
+            raise faults.required("Name")
+        own = (self.entity, stored["Id"]) if stored else None
+        if name_taken(sim, (self.entity,), "Name", fields["Name"], own):
+            raise faults.duplicate_name(faults.NAME_TAKEN.format("payment method"))
+        return {"Active": True, "Type": "NON_CREDIT_CARD"} | fields

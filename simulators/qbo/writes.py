@@ -32,12 +32,12 @@ from simulators.httpbase import Response
 from simulators.qbo import faults
 from simulators.qbo.data import qbo_timestamp
 from simulators.qbo.query import PACIFIC
-from simulators.qbo.rules import CustomerRules, ItemRules
+from simulators.qbo.rules import CustomerRules, ItemRules, PaymentMethodRules
 from simulators.qbo.sales import CreditMemoRules, InvoiceRules, PaymentRules
 
 MAX_REQUEST_ID = 50
 WRITE_RULES = {rules.entity: rules for rules in (CustomerRules(), ItemRules(), InvoiceRules(), CreditMemoRules(),
-                                                 PaymentRules())}  # fmt: skip
+                                                 PaymentRules(), PaymentMethodRules())}  # fmt: skip
 SYSTEM_FIELDS = frozenset({"Id", "SyncToken", "MetaData", "domain", "sparse"})
 SYSTEM_FAILURE = (
     "System Failure Error: An unexpected error occurred while accessing or saving your data. "

@@ -132,6 +132,18 @@ class TestInvoiceTransfer(FreshServicesCase):
         invoice = self._qbo_documents()[note.original_invoice_id.qbo_id]
         self.assertEqual(money(invoice["Balance"]), money(invoice["TotalAmt"]) - money(memo["TotalAmt"]))
 
+    def test_a_credit_note_sent_before_its_invoice_is_applied_once_the_invoice_is_sent(self):
+        notes = self.ready.filtered(lambda r: r.is_credit_note and r.original_invoice_id.transfer_state == "to_send")
+        note = notes[0]
+        send(self, note)
+        self.assertEqual(note.transfer_state, "sent")
+        self.assertFalse(note.qbo_credit_applied, "its invoice is not in QuickBooks yet")
+        send(self, note.original_invoice_id)
+        self.assertTrue(note.qbo_credit_applied)
+        memo = self._qbo_documents("CreditMemo")[note.qbo_id]
+        invoice = self._qbo_documents()[note.original_invoice_id.qbo_id]
+        self.assertEqual(money(invoice["Balance"]), money(invoice["TotalAmt"]) - money(memo["TotalAmt"]))
+
     def test_voided_in_nexudus_after_transfer_is_voided_in_quickbooks(self):
         row = self.ready.filtered(lambda r: not r.is_credit_note)[0]
         send(self, row)

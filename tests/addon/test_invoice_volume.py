@@ -1,5 +1,4 @@
 import re
-import time
 from collections import Counter
 
 from odoo.tests import tagged
@@ -15,7 +14,8 @@ MARKER = re.compile(r"\[nexudus-invoice (\d+)\]")
 class TestThousandInvoices(CronMixin, FreshServicesCase):
     """1,000 invoices over three locations — London (tax exclusive, GBP), Manchester (tax inclusive) and
     Dublin (EUR) — with drafts, voids, credit notes, long numbers, unmapped accounts and invoices Nexudus's
-    own integration already transferred."""
+    own integration already transferred; both simulators at their documented limits, moved by the
+    scheduled action alone. How fast is the benchmark's business (bin/bench), not this test's."""
 
     world_sizes = {"seed": 11, "profile": "uk", "locations": 3, "customers": 120, "invoices": 1000, "credit_notes": 40}
 
@@ -23,12 +23,11 @@ class TestThousandInvoices(CronMixin, FreshServicesCase):
         prepare_transfers(self)
         complete_mappings(self)
         self.env.company.nexudus_qbo_auto_send_invoices = True
-        started = time.perf_counter()
+        mark = len(self.nexudus.request_log)
         invoices = self.run_cron()
-        elapsed = time.perf_counter() - started
-        print(
-            f"\n1,000-invoice run: {len(invoices)} mirrored, {len(self.qbo.writes)} QuickBooks writes in {elapsed:.1f}s"
-        )
+        nexudus_calls = [e for e in self.nexudus.request_log[mark:] if e[1].startswith("/api/")]
+        self.assertLessEqual(len(nexudus_calls), 50, Counter(path for _method, path, _params in nexudus_calls))
+        self.assertEqual(self.nexudus.throttled_count + self.qbo.throttled_count, 0, "the budget kept both under")
 
         records = self.nexudus.data.coworkerinvoices
         self.assertEqual(len(invoices), len(records))

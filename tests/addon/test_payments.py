@@ -1,3 +1,4 @@
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import requests
@@ -36,7 +37,7 @@ class TestPayments(FreshServicesCase):
         self.payments = self.env["nexudus.qbo.payment"]
 
     # -- helpers ---------------------------------------------------------------------------------------
-    def nexudus_ledger(self, invoice, credit, debit="0.00"):
+    def nexudus_ledger(self, invoice, credit, debit="0.00", gateway=997):
         """What Nexudus records when a member pays (or is refunded) at the desk."""
         record = self.nexudus.data.coworkerinvoices[invoice.nexudus_id]
         body = {
@@ -47,7 +48,7 @@ class TestPayments(FreshServicesCase):
             "Code": "PAYM",
             "Debit": float(D(debit)),
             "Credit": float(D(credit)),
-            "PaymentGatewayName": 997,
+            "PaymentGatewayName": gateway,
         }
         for _attempt in range(3):  # a person in Nexudus meets the same limits: wait as it says
             answer = requests.post(
@@ -66,7 +67,11 @@ class TestPayments(FreshServicesCase):
             self.payments.action_import_from_nexudus()
             self.payments.action_pull_from_qbo()
         self.env.invalidate_all()
-        return self.payments.search([])
+        return self.mine()
+
+    def mine(self):
+        """The payment rows of the two invoices the tests pay (the seeded ledger has credit applied to others)."""
+        return self.payments.search([("invoice_id", "in", (self.first | self.second).ids)])
 
     def qbo_invoice(self, invoice):
         return self.qbo.company.table("Invoice").get(invoice.qbo_id)
@@ -114,6 +119,74 @@ class TestPayments(FreshServicesCase):
         self.assertEqual(refund.state, "sent", refund.reason)
         self.assertEqual(money(self.qbo_invoice(self.first)["Balance"]), total, "the invoice is open again")
         self.assertEqual(money(self.nexudus_invoice(self.first)["PaidAmount"]), 0)
+
+    def test_a_refund_nexudus_only_flags_on_the_invoice_voids_the_matching_payment(self):
+        total = self.total(self.first)
+        self.nexudus_ledger(self.first, total)
+        self.run_payments()
+        paid = self.mine()
+        latest = max(e["TransactionDate"] for e in self.nexudus.data.coworkerledgerentries.values())
+        refunded_on = (datetime.fromisoformat(latest.replace("Z", "+00:00")) + timedelta(days=1)).isoformat()
+        # The refund command's reading: the invoice says Refunded and how much, its ledger shows no row.
+        self.nexudus.data.touch_invoice(
+            self.first.nexudus_id, Refunded=True, RefundedAmount=total, RefundedOn=refunded_on.replace("+00:00", "Z")
+        )
+        rows = self.run_payments()
+        refund = rows - paid
+        self.assertEqual((refund.kind, refund.state), ("refund", "sent"), refund.reason)
+        self.assertEqual(money(self.qbo.company.table("Payment").get(paid.qbo_payment_id)["TotalAmt"]), 0)
+        self.assertIn("voided", " ".join(self.first.message_ids.mapped("body")))
+        self.assertEqual(len(self.run_payments()), 2, "once")
+
+    def test_a_charge_read_after_its_payment_changes_nothing_in_quickbooks(self):
+        total = self.total(self.first)
+        self.nexudus_ledger(self.first, total)
+        self.run_payments()
+        payment = qbo_rows(self, "Payment")[0]
+        writes = len(self.qbo.writes)
+        # The invoice's own charge (its debit row) read again after the payment, as a ledger page may bring it.
+        charge = next(
+            e
+            for e in self.nexudus.data.coworkerledgerentries.values()
+            if e["CoworkerInvoiceId"] == self.first.nexudus_id and e["Debit"] and not e["PaymentGatewayName"]
+        )
+        charge["CreatedOn"] = charge["UpdatedOn"] = max(
+            e["CreatedOn"] for e in self.nexudus.data.coworkerledgerentries.values()
+        )
+        rows = self.run_payments()
+        self.assertEqual(len(rows), 1, "a charge is not a payment row")
+        self.assertEqual(len(self.qbo.writes), writes)
+        self.assertEqual(money(self.qbo.company.table("Payment").get(payment["Id"])["TotalAmt"]), total)
+
+    def test_an_entry_that_reads_as_nothing_known_is_held_for_review(self):
+        self.nexudus_ledger(self.first, "10.00", gateway=990)  # bad debt: no money moved
+        row = self.run_payments()
+        self.assertEqual(row.state, "review")
+        for shown in ("credit 10.00", "Bad debt", "Nothing was changed in QuickBooks"):
+            self.assertIn(shown, row.reason)
+        self.assertFalse(qbo_rows(self, "Payment"))
+
+    def test_a_payment_whose_method_quickbooks_lacks_goes_without_one_and_says_so(self):
+        self.env["nexudus.qbo.payment.method.map"].create(
+            {"provider": 997, "provider_name": "Cash", "qbo_method_name": "Petty cash tin"}
+        )
+        self.nexudus_ledger(self.first, self.total(self.first))
+        row = self.run_payments()
+        self.assertEqual(row.state, "sent", row.reason)
+        self.assertNotIn("PaymentMethodRef", self.qbo.company.table("Payment").get(row.qbo_payment_id))
+        self.assertIn("Sent without a payment method", " ".join(row.message_ids.mapped("body")))
+
+    def test_a_missing_method_is_created_when_settings_say_so(self):
+        self.env.company.nexudus_qbo_create_payment_methods = True
+        self.env["nexudus.qbo.payment.method.map"].create(
+            {"provider": 997, "provider_name": "Cash", "qbo_method_name": "Petty cash tin"}
+        )
+        self.nexudus_ledger(self.first, self.total(self.first))
+        row = self.run_payments()
+        method = self.qbo.company.table("PaymentMethod").find(Name="Petty cash tin")
+        self.assertTrue(method)
+        self.assertEqual(self.qbo.company.table("Payment").get(row.qbo_payment_id)["PaymentMethodRef"]["value"],
+                         method["Id"])  # fmt: skip
 
     def test_payment_waits_for_its_invoice_and_holds_with_automatic_application_on(self):
         self.qbo.company.preferences["SalesFormsPrefs"]["AutoApplyPayments"] = True
@@ -187,18 +260,18 @@ class TestPayments(FreshServicesCase):
         self.nexudus.fail_next(count=3, status=409, retry_after=1)
         with self.enter_registry_test_mode():
             self.payments.action_pull_from_qbo()
-        row = self.payments.search([])
+        row = self.mine()
         self.assertIn(row.state, ("to_send", "sending", "failed"))
         self.env["nexudus.qbo.rate.budget"].search([]).write({"blocked_until": False})  # the second has passed
         with self.enter_registry_test_mode():
             row.action_send()
         self.assertEqual(row.state, "sent", row.reason)
-        entries = [
+        payments = [
             e
             for e in self.nexudus.data.coworkerledgerentries.values()
-            if e["CoworkerInvoiceId"] == self.second.nexudus_id
+            if e["CoworkerInvoiceId"] == self.second.nexudus_id and e["Credit"]
         ]
-        self.assertEqual(len(entries), 1)
+        self.assertEqual(len(payments), 1, "besides the invoice's own debit, one payment")
 
     def test_one_change_data_capture_request_per_run_and_the_odoo_invoice_shows_paid(self):
         self.qbo.record_payment(self.first.qbo_id, str(self.total(self.first)))
@@ -223,7 +296,7 @@ class TestPayments(FreshServicesCase):
         with self.enter_registry_test_mode():
             self.env.ref("nexudus_qbo_connector.ir_cron_nexudus_qbo_sync").method_direct_trigger()
         self.env.invalidate_all()
-        rows = self.payments.search([])
+        rows = self.mine()
         self.assertEqual(sorted(rows.mapped("direction")), ["nexudus_to_qbo", "qbo_to_nexudus"])
         self.assertEqual(rows.mapped("state"), ["sent", "sent"])
         self.assertEqual(money(self.qbo_invoice(self.first)["Balance"]), 0)
@@ -242,7 +315,7 @@ class TestPayments(FreshServicesCase):
         cron = self.env.ref("nexudus_qbo_connector.ir_cron_nexudus_qbo_sync")
         with self.enter_registry_test_mode():
             cron.method_direct_trigger()
-        row = self.payments.search([])
+        row = self.payments.search([("invoice_id", "=", waiting.id)])
         self.assertEqual(row.state, "held")
         self.assertIn(f"Waiting for {waiting.display_name} to be in QuickBooks", row.reason)
         send(self, waiting)
@@ -256,7 +329,7 @@ class TestPayments(FreshServicesCase):
         self.qbo.record_payment(self.second.qbo_id, str(self.total(self.second)))
         with self.enter_registry_test_mode():
             self.env.ref("nexudus_qbo_connector.ir_cron_nexudus_qbo_sync").method_direct_trigger()
-        self.assertFalse(self.payments.search([]))
+        self.assertFalse(self.mine())
 
     def _payments_account(self):
         return (
