@@ -6,10 +6,40 @@ strings (python-quickbooks sends ``Decimal`` as ``"42.42"``). Invoice and Credit
 * lines are ``SalesItemLineDetail`` (``Amount`` required), ``DescriptionOnly`` or ``SubTotalLineDetail`` (dropped;
   the server appends one with the subtotal). A line without ``ItemRef`` is documentation: stored, not counted.
 * tax, non-US: every counted line names an active TaxCode; tax is computed per TaxRate of those codes on the
-  net line amounts. US: lines say TAX or NON and the transaction's tax group (``TxnTaxDetail.TxnTaxCodeRef``,
-  by default ``TaxPrefs.TaxGroupCodeRef``) gives the rate.
+  net line amounts, rounded half-up per rate. US: lines say TAX or NON and the transaction's tax group
+  (``TxnTaxDetail.TxnTaxCodeRef``, by default ``TaxPrefs.TaxGroupCodeRef``) gives the rate.
 * ``TotalAmt`` is counted amounts plus tax; ``Balance`` (and a credit memo's ``RemainingCredit``) is ``TotalAmt``
   less what non-voided payments apply to the row, whose ``LinkedTxn`` lists those payments.
+
+Tax-inclusive documents, two readings (``sim.inclusive_reading``, ``QboSimulator(..., inclusive_reading=...)``).
+The research (§2.4) has only the schema: non-US ``GlobalTaxCalculation`` is ``TaxExcluded|TaxInclusive|
+NotApplicable`` and a sales line has ``TaxInclusiveAmt`` (GB/AU/CA/IN); what QBO does with ``Amount`` on a
+``TaxInclusive`` document is not documented, and §6 item 9 leaves it to be confirmed on a UK/CA/AU company. So
+the simulator offers both plausible readings, and the connector is tested under each; ``TaxExcluded``,
+``NotApplicable`` and US documents are the same under both, as is a company with ``UsingSalesTax`` off.
+
+* ``"net"`` (the default): ``TaxInclusive`` changes nothing but what is stored. Each line's ``Amount`` is its net;
+  tax per TaxRate is ``round_half_up(Σ net × rate / 100)``; ``TotalAmt = Σ Amount + tax``; ``TaxInclusiveAmt``
+  is kept as sent and plays no part.
+* ``"gross"``: QBO works from the gross. A counted line's gross is its ``TaxInclusiveAmt``, or its ``Amount`` when
+  that is absent or 0 (python-quickbooks sends 0 by default). Lines are grouped by the TaxRates of their code, so
+  for single-rate codes there is one group per rate: ``gross_r = Σ gross``, ``tax_r = round_half_up(gross_r ×
+  rate / (100 + rate))``, ``net_r = gross_r − tax_r``. A code with several rates (combined) is a group of its
+  own: each rate's tax is taken out of the group's one gross as ``round_half_up(gross × rate / (100 + Σ rates))``
+  (a gross holds net × (100 + Σ rates) / 100: each rate is charged on the same net, none on another's tax) and
+  the group's net is its gross less all of it; a rate in several groups gets one ``TaxLine`` adding them up.
+  Each group's net is spread over its lines in proportion to their gross, half-up to the cent with the last
+  line taking the rest, and becomes their stored ``Amount``; ``TaxInclusiveAmt`` is stored as the gross used
+  (so a sparse update recomputes the same figures). ``TotalAmt = Σ gross``, ``TaxLine.NetAmountTaxable`` is the
+  rate's net. ``Qty × UnitPrice`` may equal ``Amount`` or ``TaxInclusiveAmt`` (a tax-inclusive unit price).
+  Note that a full update sending back a read line whose ``Amount`` changed but whose ``TaxInclusiveAmt`` did
+  not keeps the old gross.
+
+Under both readings an honoured ``TxnTaxDetail`` ``TaxLine`` amount replaces the computed tax of its rate. Under
+``"gross"`` the total stays ``Σ gross`` and the rate's net becomes ``gross_r − tax_r`` (for a rate found in several
+groups the difference lands on the first group, in line order, carrying it). The stored document always adds up:
+line ``Amount`` sum to the ``SubTotalLineDetail``, ``TotalTax = Σ TaxLine.Amount``, ``TotalAmt = subtotal +
+TotalTax``, ``Balance = TotalAmt`` less payments; CreditMemo follows the same rules as Invoice.
 
 Simulator choices where the research is uncertain or silent:
 
@@ -18,7 +48,7 @@ Simulator choices where the research is uncertain or silent:
   ``sim.honour_tax_override`` is False; a sparse update never carries the stored ``TxnTaxDetail`` over as an
   override, a US transaction keeps its stored tax group;
 * ``GlobalTaxCalculation`` ``NotApplicable`` (or ``TaxPrefs.UsingSalesTax`` off) means no tax and no tax codes
-  needed; ``TaxInclusive`` changes nothing but what is stored: ``Amount`` is net, ``TaxInclusiveAmt`` kept as sent;
+  needed; ``TaxInclusive`` is read as described above;
 * ``Amount`` must equal ``Qty × UnitPrice`` only when both are given and non-zero (python-quickbooks sends 0 for
   both by default and its integration test saves such a line);
 * an empty date string counts as absent (python-quickbooks sends ``""``); ``TxnDate`` defaults to the
@@ -59,6 +89,7 @@ EXCHANGE_RATES = {
 NO_VAT_RATE = "Make sure all your transactions have a VAT rate before you save"
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_NUMBER = Decimal(10) ** 15  # QBO amounts have at most 15 digits
+INCLUSIVE_READINGS = ("net", "gross")  # how a TaxInclusive document's line amounts are read (module docstring)
 
 
 # -- values ----------------------------------------------------------------------------------------------------
@@ -167,8 +198,8 @@ def counted(line):
     return line["DetailType"] == "SalesItemLineDetail" and "ItemRef" in line["SalesItemLineDetail"]
 
 
-def sales_lines(lines, sim):
-    """The request's lines checked and numbered, ``SubTotalLineDetail`` ones dropped."""
+def sales_lines(lines, sim, gross=False):
+    """The request's lines checked and numbered, ``SubTotalLineDetail`` ones dropped; ``gross``: amounts are gross."""
     if not isinstance(lines, list) or not lines:
         raise faults.required("Line")
     kept = []
@@ -184,7 +215,7 @@ def sales_lines(lines, sim):
             continue
         check_lengths(line, {"Description": 4000})
         if kind == "SalesItemLineDetail":
-            line = item_line(line, position, sim)
+            line = item_line(line, position, sim, gross)
         elif "Amount" in line:
             line = line | {"Amount": money(line["Amount"], "Line.Amount")}
         kept.append(line | {"Id": str(len(kept) + 1), "LineNum": len(kept) + 1})
@@ -193,7 +224,8 @@ def sales_lines(lines, sim):
     return kept
 
 
-def item_line(line, position, sim):
+def item_line(line, position, sim, gross=False):
+    """A checked sales line; ``Qty × UnitPrice`` must equal ``Amount`` (or, when ``gross``, ``TaxInclusiveAmt``)."""
     if blank(line.get("Amount")):
         raise faults.required("Line.Amount")
     amount = money(line["Amount"], "Line.Amount")
@@ -207,7 +239,10 @@ def item_line(line, position, sim):
         item = active_row(sim.company, "Item", detail["ItemRef"])
         detail["ItemRef"] = {"value": item["Id"], "name": item["Name"]}
     qty, price = optional_number(detail, "Qty"), optional_number(detail, "UnitPrice")
-    if qty and price and round_cents(qty * price) != amount:
+    if not blank(detail.get("TaxInclusiveAmt")):
+        detail["TaxInclusiveAmt"] = money(detail["TaxInclusiveAmt"], "TaxInclusiveAmt")
+    allowed = {amount, detail.get("TaxInclusiveAmt") or amount} if gross else {amount}
+    if qty and price and round_cents(qty * price) not in allowed:
         raise faults.business_rule(
             f"Line {position}: Amount is not equal to UnitPrice * Qty. Supplied value: {amount}, "
             f"UnitPrice * Qty: {round_cents(qty * price)}"
@@ -215,8 +250,6 @@ def item_line(line, position, sim):
     for field, value in (("Qty", qty), ("UnitPrice", price)):
         if value is not None:
             detail[field] = value
-    if not blank(detail.get("TaxInclusiveAmt")):
-        detail["TaxInclusiveAmt"] = money(detail["TaxInclusiveAmt"], "TaxInclusiveAmt")
     return line | {"Amount": amount, "SalesItemLineDetail": detail}
 
 
@@ -232,9 +265,14 @@ def sales_rates(code, company):
     return [rate for rate in rates if rate is not None]
 
 
-def tax_line(rate, net):
+def percent(rate):
+    return Decimal(rate["RateValue"])
+
+
+def tax_line(rate, net, amount=None):
+    """One ``TaxLine``: ``amount`` of tax (by default ``net`` times the rate) on ``net``."""
     return {
-        "Amount": round_cents(net * Decimal(rate["RateValue"]) / 100),
+        "Amount": round_cents(net * percent(rate) / 100) if amount is None else amount,
         "DetailType": "TaxLineDetail",
         "TaxLineDetail": {
             "TaxRateRef": {"value": rate["Id"]},
@@ -245,8 +283,28 @@ def tax_line(rate, net):
     }
 
 
+def reading_of(sim):
+    reading = sim.inclusive_reading
+    if reading not in INCLUSIVE_READINGS:
+        raise ValueError(f"inclusive_reading must be one of {INCLUSIVE_READINGS}, not {reading!r}")
+    return reading
+
+
+def gross_prices(fields, sim):
+    """Whether the request's line amounts are read as gross: a non-US ``TaxInclusive`` one, ``"gross"`` reading."""
+    return (
+        reading_of(sim) == "gross"
+        and not sim.company.is_us
+        and fields.get("GlobalTaxCalculation") == "TaxInclusive"
+        and bool(sim.company.preferences["TaxPrefs"].get("UsingSalesTax"))
+    )
+
+
 def tax_detail(fields, lines, requested, stored, sim):
-    """The ``TxnTaxDetail`` of ``lines`` under the company's tax model; ``requested`` is the request's own."""
+    """The ``TxnTaxDetail`` of ``lines`` under the company's tax model; ``requested`` is the request's own.
+
+    Under the ``"gross"`` reading of a ``TaxInclusive`` document the counted lines' ``Amount`` become their net.
+    """
     requested = requested if isinstance(requested, dict) else {}
     override = requested if sim.honour_tax_override else {}
     if sim.company.is_us:
@@ -258,36 +316,109 @@ def tax_detail(fields, lines, requested, stored, sim):
         raise faults.invalid_enum("GlobalTaxCalculation", mode, TAX_MODES)
     if mode == "NotApplicable" or not sim.company.preferences["TaxPrefs"].get("UsingSalesTax"):
         return {"TotalTax": ZERO}
+    if gross_prices(fields, sim):
+        return vat_from_gross(lines, override, sim)
     return vat(lines, override, sim)
 
 
+def line_rates(line, sim):
+    """The sales rates of a counted non-US line's TaxCode (6000 without one); the ref loses its other keys."""
+    detail = line["SalesItemLineDetail"]
+    if ref_id(detail.get("TaxCodeRef")) is None:
+        raise faults.business_rule(NO_VAT_RATE)
+    code = active_row(sim.company, "TaxCode", detail["TaxCodeRef"])
+    detail["TaxCodeRef"] = {"value": code["Id"]}
+    return sales_rates(code, sim.company)
+
+
 def vat(lines, override, sim):
-    """Non-US tax: per TaxRate of the lines' codes, on the net amounts of the counted lines carrying it."""
+    """Non-US tax on net amounts: per TaxRate of the lines' codes, on the net amounts of the lines carrying it."""
     nets, rates = {}, {}
     for line in filter(counted, lines):
-        detail = line["SalesItemLineDetail"]
-        if ref_id(detail.get("TaxCodeRef")) is None:
-            raise faults.business_rule(NO_VAT_RATE)
-        code = active_row(sim.company, "TaxCode", detail["TaxCodeRef"])
-        detail["TaxCodeRef"] = {"value": code["Id"]}
-        for rate in sales_rates(code, sim.company):
+        for rate in line_rates(line, sim):
             rates[rate["Id"]] = rate
             nets[rate["Id"]] = nets.get(rate["Id"], ZERO) + line["Amount"]
     tax_lines = {rate_id: tax_line(rates[rate_id], net) for rate_id, net in nets.items()}
+    for rate_id, amount in requested_taxes(override, tax_lines).items():
+        tax_lines[rate_id]["Amount"] = amount
+    return totalled(tax_lines.values())
+
+
+def vat_from_gross(lines, override, sim):
+    """Non-US tax taken out of gross amounts (the ``"gross"`` reading of ``TaxInclusive``).
+
+    Lines are grouped by the rates of their code (one group per rate for single-rate codes). A group's gross is the
+    sum of its lines' gross (``TaxInclusiveAmt``, else ``Amount``); each of its rates takes
+    ``round_half_up(gross × rate / (100 + sum of the group's rates))``; an honoured override of a rate replaces its
+    tax (the difference going to the first group carrying the rate); the group's net is its gross less its tax,
+    spread over its lines in proportion to their gross, the last line taking the remaining cents.
+    """
+    groups, rates = {}, {}
+    for line in filter(counted, lines):
+        own = line_rates(line, sim)
+        rates |= {rate["Id"]: rate for rate in own}
+        gross = line_gross(line)
+        line["SalesItemLineDetail"]["TaxInclusiveAmt"] = gross
+        groups.setdefault(tuple(rate["Id"] for rate in own), []).append((line, gross))
+    taxes = {key: group_taxes(key, members, rates) for key, members in groups.items()}
+    computed = {}
+    for shares in taxes.values():
+        for rate_id, amount in shares.items():
+            computed[rate_id] = computed.get(rate_id, ZERO) + amount
+    for rate_id, amount in requested_taxes(override, computed).items():
+        first = next(shares for shares in taxes.values() if rate_id in shares)
+        first[rate_id] += amount - computed[rate_id]
+    amounts, nets = dict.fromkeys(rates, ZERO), dict.fromkeys(rates, ZERO)
+    for key, members in groups.items():
+        net = sum((gross for _, gross in members), ZERO) - sum(taxes[key].values(), ZERO)
+        spread(members, net)
+        for rate_id in key:
+            amounts[rate_id] += taxes[key][rate_id]
+            nets[rate_id] += net
+    return totalled(tax_line(rates[rate_id], nets[rate_id], amounts[rate_id]) for rate_id in rates)
+
+
+def line_gross(line):
+    """A line's gross: its ``TaxInclusiveAmt`` unless absent or 0 (python-quickbooks' default), else its ``Amount``."""
+    given = line["SalesItemLineDetail"].get("TaxInclusiveAmt")
+    return given if given else line["Amount"]
+
+
+def group_taxes(key, members, rates):
+    """The tax of each rate in ``key`` taken out of the members' summed gross."""
+    gross = sum((gross for _, gross in members), ZERO)
+    combined = 100 + sum((percent(rates[rate_id]) for rate_id in key), ZERO)
+    return {rate_id: round_cents(gross * percent(rates[rate_id]) / combined) for rate_id in key}
+
+
+def spread(members, net):
+    """Set the members' ``Amount`` to shares of ``net`` in proportion to their gross; the last takes the rest."""
+    total = sum((gross for _, gross in members), ZERO)
+    ratio = net / total if total else Decimal(1)
+    rest = net
+    for line, gross in members[:-1]:
+        line["Amount"] = round_cents(gross * ratio)
+        rest -= line["Amount"]
+    members[-1][0]["Amount"] = rest
+
+
+def requested_taxes(override, computed):
+    """The tax amounts a request's ``TaxLine`` entries set, by TaxRate Id among the ``computed`` ones (else 6000)."""
+    requested = {}
     for entry in override.get("TaxLine") or []:
-        override_rate(tax_lines, entry)
-    return {"TotalTax": sum((line["Amount"] for line in tax_lines.values()), ZERO), "TaxLine": list(tax_lines.values())}
+        detail = entry.get("TaxLineDetail") if isinstance(entry, dict) else None
+        rate_id = ref_id((detail or {}).get("TaxRateRef"))
+        if rate_id is None or blank(entry.get("Amount")):
+            continue
+        if rate_id not in computed:
+            raise faults.business_rule(f"TxnTaxDetail TaxRateRef {rate_id} is not a rate of the lines' tax codes.")
+        requested[rate_id] = money(entry["Amount"], "TxnTaxDetail.TaxLine.Amount")
+    return requested
 
 
-def override_rate(tax_lines, entry):
-    """Let a request's ``TaxLine`` entry set the tax of one of the computed rates."""
-    detail = entry.get("TaxLineDetail") if isinstance(entry, dict) else None
-    rate_id = ref_id((detail or {}).get("TaxRateRef"))
-    if rate_id is None or blank(entry.get("Amount")):
-        return
-    if rate_id not in tax_lines:
-        raise faults.business_rule(f"TxnTaxDetail TaxRateRef {rate_id} is not a rate of the lines' tax codes.")
-    tax_lines[rate_id]["Amount"] = money(entry["Amount"], "TxnTaxDetail.TaxLine.Amount")
+def totalled(tax_lines):
+    tax_lines = list(tax_lines)
+    return {"TotalTax": sum((line["Amount"] for line in tax_lines), ZERO), "TaxLine": tax_lines}
 
 
 def us_tax(lines, group_id, override, sim):
@@ -311,7 +442,7 @@ def us_tax(lines, group_id, override, sim):
     if not group.get("TaxGroup"):
         raise faults.business_rule(f"TxnTaxCodeRef {group_id} is not a tax group.")
     rates = sales_rates(group, sim.company)
-    total = round_cents(taxable * sum((Decimal(rate["RateValue"]) for rate in rates), ZERO) / 100)
+    total = round_cents(taxable * sum((percent(rate) for rate in rates), ZERO) / 100)
     if not blank(override.get("TotalTax")):
         total = money(override["TotalTax"], "TxnTaxDetail.TotalTax")
     return {
@@ -376,7 +507,7 @@ class SalesRules(Rules):
         self.set_doc_number(fields, stored, sim)
         check_date(fields, "TxnDate", today(sim))
         check_date(fields, "DueDate")
-        lines = sales_lines(fields.get("Line"), sim)
+        lines = sales_lines(fields.get("Line"), sim, gross_prices(fields, sim))
         detail = tax_detail(fields, lines, fields.pop("TxnTaxDetail", None), stored, sim)
         subtotal = sum((line["Amount"] for line in lines if counted(line)), ZERO)
         fields |= {"Line": [*lines, subtotal_line(subtotal)], "TxnTaxDetail": detail}

@@ -33,6 +33,7 @@ from simulators.qbo.limits import ThrottleMixin
 from simulators.qbo.oauth import ACCOUNTING_SCOPE, OAuthMixin
 from simulators.qbo.overview import OverviewMixin
 from simulators.qbo.query import PACIFIC, QueryError, parse, run
+from simulators.qbo.sales import INCLUSIVE_READINGS
 from simulators.qbo.writes import WritesMixin
 from simulators.world import build_world
 
@@ -53,10 +54,22 @@ class QboSimulator(OverviewMixin, CdcMixin, BatchMixin, WritesMixin, OAuthMixin,
 
     ``limits`` (a :class:`~simulators.qbo.limits.QboLimits`, None for Intuit's documented ones) are the
     throttles per realm; ``clock`` is the wall clock ``now()`` adds ``clock_offset`` to (tests may pass a
-    frozen one).
+    frozen one). ``inclusive_reading`` (``"net"`` or ``"gross"``, also the attribute of that name tests may
+    change) is how a ``TaxInclusive`` invoice or credit memo's line amounts are read (:mod:`simulators.qbo.sales`).
     """
 
-    def __init__(self, world=None, port=0, realm_id=DEFAULT_REALM_ID, bulk_accounts=0, limits=None, clock=time.time):
+    def __init__(
+        self,
+        world=None,
+        port=0,
+        realm_id=DEFAULT_REALM_ID,
+        bulk_accounts=0,
+        limits=None,
+        clock=time.time,
+        inclusive_reading="net",
+    ):
+        if inclusive_reading not in INCLUSIVE_READINGS:
+            raise ValueError(f"inclusive_reading must be one of {INCLUSIVE_READINGS}, not {inclusive_reading!r}")
         self.world = world or build_world()
         self.company = QboCompany.from_world(self.world, realm_id=realm_id, bulk_accounts=bulk_accounts)
         self.clock = clock
@@ -65,6 +78,7 @@ class QboSimulator(OverviewMixin, CdcMixin, BatchMixin, WritesMixin, OAuthMixin,
         self.init_throttle(limits)
         self.init_oauth()
         self.init_writes()
+        self.inclusive_reading = inclusive_reading  # "net" or "gross": a TaxInclusive document's amounts (sales.py)
         self.init_cdc()
         super().__init__(port=port)
 
