@@ -99,6 +99,7 @@ def serve_simulators(sizes):
                     "nexudus_throttled": mark["nexudus_throttles"],
                     "qbo_requests": sum(1 for _m, p, _q in qbo.request_log if p.startswith("/v3/")),
                     "qbo_throttled": mark["qbo_throttles"],
+                    "nexudus_refusals": _refusals(nexudus, 0),
                 }
             )
         elif command == "stats":
@@ -122,6 +123,11 @@ def _since(log, start):
     return list(zip(entries[start:], times[start : len(entries)], strict=True))
 
 
+def _refusals(nexudus, start):
+    """[moment, method, path, Retry-After] of each request Nexudus refused, from index ``start`` on."""
+    return [[t, method, path, seconds] for (method, path, _account, seconds), t in _since(nexudus.throttle_log, start)]
+
+
 def _stats(nexudus, qbo, mark):
     """What the simulators saw since ``mark``: API requests (refused ones included), throttles, timings."""
     n_api = [(t, m) for (m, p, _q), t in _since(nexudus.request_log, mark["nexudus_log"]) if p.startswith("/api/")]
@@ -140,14 +146,12 @@ def _stats(nexudus, qbo, mark):
             elif method == "POST" and params.get("operation"):
                 what = f"{what} {params['operation']}"
             q_kinds[f"{method} {what}"] += 1
-    refusals = _since(nexudus.throttle_log, mark["nexudus_throttles"])
-    refusals = [[t, method, path, seconds] for (method, path, _account, seconds), t in refusals]
     return {
         "nexudus_requests": len(n_api),
         "nexudus_writes": sum(1 for _t, m in n_api if m in ("POST", "PUT", "DELETE")),
         "nexudus_first": n_api[0][0] if n_api else None,
         "nexudus_throttled": len(nexudus.throttle_log) - mark["nexudus_throttles"],
-        "nexudus_refusals": refusals,
+        "nexudus_refusals": _refusals(nexudus, mark["nexudus_throttles"]),
         "qbo_kinds": dict(q_kinds),
         "qbo_requests": len(q_api),
         "qbo_oauth": q_oauth,
@@ -552,6 +556,8 @@ def report(env, company, config, world_invoices, run, stats, documents):
         f"{setup['nexudus_throttled']} refused; QuickBooks {setup['qbo_requests']} API requests, "
         f"{setup['qbo_throttled']} refused"
     )
+    for _t, method, path, seconds in setup["nexudus_refusals"][:10]:
+        say(f"    409 during the set-up: {method} {path} (Retry-After {seconds})")
     say(
         f"  Odoo CPU: {run['cpu']:.1f}s = {run['cpu'] * 1000 / n:.1f} ms per invoice; peak memory (ru_maxrss) "
         f"{rss_mb:.0f} MB; simulators' CPU {stats['cpu']:.1f}s (their own process)"
