@@ -65,6 +65,12 @@ class NexudusQboInvoice(models.Model):
     transferred_by_nexudus = fields.Boolean(
         "Transferred by Nexudus's own integration", readonly=True, help="Nexudus's QuickbooksInvoiceTransfered flag."
     )
+    prices_reading = fields.Selection(
+        [("inclusive", "Tax included"), ("exclusive", "Before tax")],
+        "Prices",
+        readonly=True,
+        help="What the invoice's own lines say about its prices (empty: they cannot tell).",
+    )
     nexudus_refunded = fields.Boolean("Refunded in Nexudus", readonly=True, help="Nexudus's Refunded flag.")
     nexudus_json = fields.Text(readonly=True, groups="base.group_no_one")
     nexudus_lines_json = fields.Text(readonly=True, groups="base.group_no_one")

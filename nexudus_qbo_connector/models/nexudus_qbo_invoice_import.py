@@ -5,6 +5,7 @@ from types import GeneratorType
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from ..tools import invoice_payload
 from ..tools.errors import ApiError
 from ..tools.invoice_payload import money
 from ..tools.moments import READ_OVERLAP, naive_utc, nexudus_minute
@@ -119,6 +120,8 @@ class NexudusQboInvoice(models.Model):
         newest = max((naive_utc(r.get("UpdatedOn")) for r in records), default=None)
         if newest and (not location.invoice_cursor or newest > location.invoice_cursor):
             location.invoice_cursor = newest
+        if changed:
+            location._detect_prices_include_tax()
         self._commit()
         return touched
 
@@ -186,7 +189,11 @@ class NexudusQboInvoice(models.Model):
             "transferred_by_nexudus": bool(record.get("QuickbooksInvoiceTransfered")),
             "nexudus_refunded": bool(record.get("Refunded")),
             "nexudus_json": json.dumps(record, default=str),
-            **({"nexudus_lines_json": json.dumps(lines, default=str)} if lines is not None else {}),
+            **(
+                {"nexudus_lines_json": json.dumps(lines, default=str), "prices_reading": _prices_reading(lines)}
+                if lines is not None
+                else {}
+            ),
         }
 
     def _line_values(self, line):
@@ -270,6 +277,11 @@ class _LineWindow:
         for line in seen.values():
             self.by_invoice.setdefault(line.get("CoworkerInvoiceId"), []).append(line)
         self.since = since
+
+
+def _prices_reading(lines):
+    readings = {invoice_payload.line_pricing(line) for line in lines} - {invoice_payload.EITHER, None}
+    return readings.pop() if len(readings) == 1 else False
 
 
 def _status(record):

@@ -434,7 +434,13 @@ class _SendContext:
 
     @staticmethod
     def _tax_target(code, us_taxable):
-        return invoice_payload.TaxTarget(code.qbo_id, code._sales_rate_ids(), us_taxable=us_taxable)
+        rate_ids = code._sales_rate_ids()
+        return invoice_payload.TaxTarget(
+            code.qbo_id,
+            rate_ids,
+            us_taxable=us_taxable,
+            percent=Decimal(str(round(code.rate, 4))) if len(rate_ids) == 1 else None,
+        )
 
     def target(self, invoice, record):
         location = invoice.location_id

@@ -84,7 +84,7 @@ class NexudusQboPayment(models.Model):
         return self._run_in_own_transaction("_send_now", rows.ids, self.env._("Retry payments"))
 
     def action_mark_resolved(self):
-        """A person dealt with a payment that needed attention (e.g. reversed it in Nexudus by hand)."""
-        for row in self.filtered(lambda r: r.state == "attention"):
+        """A person dealt with a payment that needed attention or review (e.g. recorded it by hand)."""
+        for row in self.filtered(lambda r: r.state in ("attention", "review")):
             row.write({"state": "sent", "reason": False})
             row.message_post(body=self.env._("Marked as dealt with by %(user)s.", user=self.env.user.name))

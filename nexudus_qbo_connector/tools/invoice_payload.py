@@ -51,6 +51,7 @@ class TaxTarget:
     code_id: str
     rate_ids: list = field(default_factory=list)  # the QuickBooks TaxRate ids the code applies on sales
     us_taxable: bool = False
+    percent: Decimal | None = None  # the code's sales rate, when it applies exactly one
 
 
 @dataclass
@@ -147,6 +148,7 @@ def build(invoice, lines, target):
     ordered = sorted(lines, key=lambda line: (line.get("Position") or 0, line.get("Id") or 0))
     inclusive = invoice_pricing(ordered, target.prices_include_tax)
     target = replace(target, prices_include_tax=inclusive)
+    kept = []  # [line, net, tax, where]
     for number, line in enumerate(ordered, start=1):
         where = f"Invoice {label}, line {line.get('Position') or number}"
         pricing = line_pricing(line)
@@ -163,7 +165,9 @@ def build(invoice, lines, target):
         net = money(line.get("SubTotal"))
         if pricing != INCLUSIVE:
             net -= money(line.get("DiscountAmount"))
-        net, tax = sign * net, sign * money(line.get("TaxAmount"))
+        kept.append([line, sign * net, sign * money(line.get("TaxAmount")), where])
+    rounding = _round_as_quickbooks(kept, target) if not target.us else []
+    for line, net, tax, where in kept:
         built, tax_target = _line(line, net, tax, where, target, problems)
         if built is None:
             continue
@@ -172,6 +176,10 @@ def build(invoice, lines, target):
         tax_total += tax
         key = tax_target.code_id
         tax_by_code.setdefault(key, [tax_target, Decimal(0)])[1] += tax
+    for built, tax_target in rounding if not problems else []:
+        qbo_lines.append(built)
+        net_total += built["Amount"]
+        tax_by_code.setdefault(tax_target.code_id, [tax_target, Decimal(0)])
     expected = sign * money(invoice.get("TotalAmount"))
     if not problems and net_total + tax_total != expected:
         problems.append(
@@ -195,6 +203,63 @@ def build(invoice, lines, target):
         doc_number=body.get("DocNumber", ""),
         marker=marker(invoice),
     )
+
+
+def _round_as_quickbooks(kept, target):
+    """Make QuickBooks' own tax arithmetic end on Nexudus's total, whether it honours the tax the body states
+    or not. Nexudus rounds tax per line, QuickBooks per rate on the summed net amounts; where the two differ,
+    the nets of that rate move by a cent a line (largest lines first) to the nearest sum ``N`` for which
+    ``N + round(N × rate)`` is Nexudus's gross of that rate, and the tax stated becomes the rest — so the
+    total is exact to the cent and the tax within a cent a line. Some grosses no such sum reaches (at 20%,
+    ``N + round(N / 5)`` steps over one value in six): the nets then aim a cent or two short, and a rounding
+    line of that amount at a 0% code (the default tax code, else any mapped one) makes up the total. Returns
+    those rounding lines; codes with several rates are left to the check after the transfer."""
+    groups = {}
+    for entry in kept:
+        tax_target = _tax_target(entry[0], target)
+        if tax_target is not None and tax_target.percent is not None and len(tax_target.rate_ids) == 1:
+            groups.setdefault(tax_target.code_id, (tax_target.percent, []))[1].append(entry)
+    zero = next(
+        (t for t in [target.default_tax, *target.taxes.values()] if t and t.percent == 0 and len(t.rate_ids) == 1),
+        None,
+    )
+    rounding = []
+    for rate_percent, entries in groups.values():
+        net = sum((entry[1] for entry in entries), Decimal(0))
+        gross = net + sum((entry[2] for entry in entries), Decimal(0))
+        cents = [Decimal(n) / 100 for n in range(-len(entries), len(entries) + 1)]
+        aims = [Decimal(0)] + ([CENT, -CENT, 2 * CENT, -2 * CENT] if zero and rate_percent else [])
+        found = next(
+            (
+                (aim, shift)
+                for aim in aims
+                for shift in sorted(cents, key=lambda d: (abs(d), d))
+                if net + shift + money((net + shift) * rate_percent / 100) == gross - aim
+            ),
+            None,
+        )
+        if found is None:
+            continue  # the tax stated carries it, and the total is checked after the transfer
+        aim, shift = found
+        cent = CENT if shift > 0 else -CENT
+        for entry in sorted(entries, key=lambda e: abs(e[1]), reverse=True)[: int(abs(shift) / CENT)]:
+            entry[1] += cent
+            entry[2] -= cent
+        for entry in entries if aim else []:
+            entry[2] -= aim  # the stated tax of the rate leaves the rounding to its line
+            break
+        if aim:
+            item = target.items.get(entries[0][0].get("FinancialAccountCode") or "")
+            line = {
+                "DetailType": "SalesItemLineDetail",
+                "Amount": aim,
+                "Description": "Rounding: Nexudus rounds tax per line, QuickBooks per rate",
+                "SalesItemLineDetail": {"ItemRef": {"value": item}, "TaxCodeRef": {"value": zero.code_id}},
+            }
+            if target.prices_include_tax:
+                line["SalesItemLineDetail"]["TaxInclusiveAmt"] = aim
+            rounding.append((line, zero))
+    return rounding
 
 
 def _pricing_problem(line, where):

@@ -16,6 +16,7 @@ account shares it.
 from dataclasses import dataclass
 
 MARGIN = 1.05  # intervals 5% longer than the arithmetic needs: clocks and network delays differ
+JITTER = 0.05  # and 50 ms more for sub-second limits, where a request delayed on its way counts most
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Limit:
 
     @property
     def interval(self):
-        return MARGIN * self.seconds / (self.count - self.burst)
+        return MARGIN * self.seconds / (self.count - self.burst) + (JITTER if self.seconds < 1 else 0)
 
     @property
     def tolerance(self):

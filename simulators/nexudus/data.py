@@ -41,6 +41,7 @@ API_USERS = [
     (3, "2fa@example.com", True, "123456"),
 ]
 
+INCLUSIVE_READINGS = ("gross_unit_price", "net_lines")
 # Invoice fields copied onto each of its lines (line field: invoice field).
 LINE_PARENT_COPIES = {
     "CoworkerInvoiceInvoiceNumber": "InvoiceNumber",
@@ -85,9 +86,11 @@ class NexudusData:
     reversed_payments: set = field(default_factory=set)  # ids of direct-debit payments reversed (not served)
     # What a refund does to the invoice's RefundedAmount: "amount" adds it, "zero" leaves it at 0 (as FAUX saw live).
     refunded_amount_reading: str = "amount"
+    # How a tax-inclusive location's lines read (research uncertainty 10): see simulators.nexudus.invoices.
+    inclusive_reading: str = "gross_unit_price"
 
     @classmethod
-    def from_world(cls, world=None, refunded_amount_reading="amount"):
+    def from_world(cls, world=None, refunded_amount_reading="amount", inclusive_reading="gross_unit_price"):
         """The deterministic Nexudus side of ``world``: same world, same records and ids.
 
         ``refunded_amount_reading``: "amount" (a refund adds to the invoice's ``RefundedAmount``) or "zero" (it
@@ -99,7 +102,11 @@ class NexudusData:
             user_id: {"Id": user_id, "Email": email, "Password": "secret", "APIAccess": access, "TotpCode": totp}
             for user_id, email, access, totp in API_USERS
         }
-        data = cls(api_users=users, refunded_amount_reading=refunded_amount_reading)
+        if inclusive_reading not in INCLUSIVE_READINGS:
+            raise ValueError(f"inclusive_reading must be one of {INCLUSIVE_READINGS}, not {inclusive_reading!r}")
+        data = cls(
+            api_users=users, refunded_amount_reading=refunded_amount_reading, inclusive_reading=inclusive_reading
+        )
         data.businesses = _businesses(world)
         data.coworkers = _coworkers(world, data.businesses)
         data.financialaccounts = _financial_accounts(world, data.businesses)

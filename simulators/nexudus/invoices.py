@@ -62,10 +62,16 @@ line's ``DiscountAmount`` and rounding half-up to the cent:
 - tax-exclusive location: ``UnitPrice`` is net; ``SubTotal = UnitPrice × Quantity`` ("before tax", DEV);
   ``TaxAmount = round((SubTotal − D) × TaxRate / 100)``; the line adds ``SubTotal + TaxAmount − D`` to
   the invoice's ``TotalAmount``;
-- tax-inclusive location: ``UnitPrice`` is gross; ``gross = UnitPrice × Quantity − D``;
-  ``TaxAmount = round(gross × TaxRate / (100 + TaxRate))``; ``SubTotal = gross − TaxAmount`` (net, after
-  the discount); so ``UnitPrice × Quantity − D == SubTotal + TaxAmount`` and the line adds
-  ``SubTotal + TaxAmount`` to the invoice's ``TotalAmount``.
+- tax-inclusive location, reading ``inclusive_reading="gross_unit_price"`` (the default): ``UnitPrice`` is
+  gross; ``gross = UnitPrice × Quantity − D``; ``TaxAmount = round(gross × TaxRate / (100 + TaxRate))``;
+  ``SubTotal = gross − TaxAmount`` (net, after the discount); so ``UnitPrice × Quantity − D == SubTotal +
+  TaxAmount`` and the line adds ``SubTotal + TaxAmount`` to the invoice's ``TotalAmount``;
+- tax-inclusive location, reading ``inclusive_reading="net_lines"`` (the other answer to the uncertainty:
+  Nexudus stores lines net whatever was entered): the price entered gross is converted —
+  ``SubTotal = round(gross before discount × 100 / (100 + TaxRate))``, ``UnitPrice = SubTotal / Quantity``
+  (5 decimals), ``DiscountAmount = round(D × 100 / (100 + TaxRate))``, ``TaxAmount`` the rest of the gross
+  after discount; the line then reads as a tax-exclusive one and adds ``SubTotal + TaxAmount −
+  DiscountAmount`` (the gross entered, less its discount) to the ``TotalAmount``.
 
 About 1 line in 12 has a 10% discount, in both kinds of location. An invoice's ``TaxAmount`` and
 ``DiscountAmount`` are the sums of its lines', and exactly (:func:`line_total`):
@@ -216,7 +222,10 @@ class _Builder:
         self.prefixes = {location.id: location.definition.invoice_prefix for location in world.locations}
         self.accounts = {code: name for code, name, _type in world.chart}
         self.rates = list(world.tax_rates)
-        self.inclusive = {location.id: location.definition.tax_inclusive for location in world.locations}
+        self.entered_gross = {location.id: location.definition.tax_inclusive for location in world.locations}
+        net_lines = data.inclusive_reading == "net_lines"
+        # Whether the lines themselves read tax-inclusive (see the module docstring's two readings).
+        self.inclusive = {bid: gross and not net_lines for bid, gross in self.entered_gross.items()}
         # Discounts in tax-inclusive locations draw from their own stream, so the rest of the data is the
         # same as before they existed.
         self.inclusive_discounts = world.rng("nexudus:inclusive-discounts")
@@ -410,7 +419,8 @@ class _Builder:
     # -- lines -------------------------------------------------------------------------------------
     def add_lines(self, invoice, count, unmapped=False):
         rng = self.rng
-        inclusive = self.inclusive[invoice["BusinessId"]]
+        inclusive = self.entered_gross[invoice["BusinessId"]]
+        converted = inclusive and not self.inclusive[invoice["BusinessId"]]
         odd_position = rng.randint(1, count) if unmapped else None
         for position in range(1, count + 1):
             if position == 1 and rng.random() < 0.8:
@@ -439,9 +449,13 @@ class _Builder:
             if (self.inclusive_discounts if inclusive else rng).random() < 0.08:
                 fields["DiscountAmount"] = money(fields["UnitPrice"] * fields["Quantity"] / 10)
                 fields["DiscountCode"] = "WELCOME10"
-            fields["SubTotal"], fields["TaxAmount"] = price_line(
-                fields["UnitPrice"], fields["Quantity"], fields["TaxRate"], fields.get("DiscountAmount", 0), inclusive
-            )
+            unit_price, quantity, rate = fields["UnitPrice"], fields["Quantity"], fields["TaxRate"]
+            if converted:
+                fields |= net_line(unit_price, quantity, rate, fields.get("DiscountAmount"))
+            else:
+                fields["SubTotal"], fields["TaxAmount"] = price_line(
+                    unit_price, quantity, rate, fields.get("DiscountAmount", 0), inclusive
+                )
             self.line(invoice, **fields)
             if source_field == "CoworkerContractUniqueId" and invoice["ContractGuid"] is None:
                 invoice["ContractGuid"] = fields[source_field]
@@ -744,6 +758,21 @@ def price_line(unit_price, quantity, rate, discount, inclusive):
         tax = money(gross * rate / (100 + rate))
         return gross - tax, tax
     return amount, money((amount - discount) * rate / 100)
+
+
+def net_line(unit_price, quantity, rate, discount):
+    """The stored fields of a line whose price was entered gross, in the ``net_lines`` reading."""
+    gross = money(unit_price * quantity)
+    subtotal = money(gross * 100 / (100 + rate))
+    net_discount = money((discount or 0) * 100 / (100 + rate))
+    fields = {
+        "UnitPrice": (subtotal / quantity).quantize(Decimal("0.00001")),
+        "SubTotal": subtotal,
+        "TaxAmount": gross - (discount or 0) - (subtotal - net_discount),
+    }
+    if discount:
+        fields["DiscountAmount"] = net_discount
+    return fields
 
 
 def line_total(line, inclusive):

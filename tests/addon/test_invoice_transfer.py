@@ -260,19 +260,34 @@ class TestInvoiceTransfer(FreshServicesCase):
         self.assertEqual(row.transfer_state, "sent", row.transfer_reason)
         self.assertEqual(money(self._qbo_documents()[row.qbo_id]["TotalAmt"]), money("6.00"))
 
+    def _quickbooks_rate_changed(self, value):
+        """Someone changed the 20% rate in QuickBooks after it was mapped, and QuickBooks ignores the tax an
+        invoice states: its own arithmetic then disagrees with Nexudus's."""
+        self.qbo.honour_tax_override = value == Decimal("20")
+        for rate in self.qbo.company.table("TaxRate").rows.values():
+            if rate.get("RateValue") in (Decimal("20"), Decimal("21")):
+                rate["RateValue"] = value
+
+    def test_per_line_tax_rounding_holds_even_when_quickbooks_ignores_the_stated_tax(self):
+        row = self._three_way_split()
+        self.qbo.honour_tax_override = False
+        send(self, row)
+        self.assertEqual(row.transfer_state, "sent", row.transfer_reason)
+        self.assertEqual(money(self._qbo_documents()[row.qbo_id]["TotalAmt"]), money("6.00"))
+
     def test_quickbooks_total_that_differs_fails_with_the_figures(self):
         row = self._three_way_split()
-        self.qbo.honour_tax_override = False  # the other reading: QuickBooks ignores the stated tax
+        self._quickbooks_rate_changed(Decimal("21"))
         send(self, row)
         self.assertEqual(row.transfer_state, "failed")
-        self.assertIn("QuickBooks computed 6.01", row.transfer_reason)
-        self.assertIn("Nexudus says 6.00 (difference -0.01)", row.transfer_reason)
+        self.assertIn("QuickBooks computed 6.05", row.transfer_reason)
+        self.assertIn("Nexudus says 6.00 (difference -0.05)", row.transfer_reason)
         self.assertFalse(self._qbo_documents(), "the wrong document was deleted again")
 
     def test_a_throttled_delete_stays_delete_pending_until_the_next_run_deletes_it(self):
         row = self._three_way_split()
         link_customers(self, row)
-        self.qbo.honour_tax_override = False
+        self._quickbooks_rate_changed(Decimal("21"))
         self.qbo.fail_next_write(count=1, status=429, skip=1)  # the create goes through, its delete is throttled
         send(self, row)
         self.assertEqual(row.transfer_state, "to_delete")
@@ -289,9 +304,9 @@ class TestInvoiceTransfer(FreshServicesCase):
         self.env.invalidate_all()
         self.assertEqual(row.transfer_state, "failed", "deleted; waiting for the fix its reason names")
         self.assertFalse(self._qbo_documents())
-        self.assertIn("QuickBooks computed 6.01", row.transfer_reason)
+        self.assertIn("QuickBooks computed 6.05", row.transfer_reason)
 
-        self.qbo.honour_tax_override = True  # the fix
+        self._quickbooks_rate_changed(Decimal("20"))  # the fix
         send(self, row)
         self.assertEqual(row.transfer_state, "sent", row.transfer_reason)
         self.assertEqual(len(self._qbo_documents()), 1, "sent once, no 6140 on the way")

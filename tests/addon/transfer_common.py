@@ -29,8 +29,9 @@ def prepare_transfers(case, company=None):
 
 def complete_mappings(case, company=None):
     """Map the seed's near-misses by hand, as an operator who checked them would: Event Revenue to the
-    QuickBooks account numbered evt-001, Zero-rated to QuickBooks' 0% Zero-rated code. Product Sales has
-    no QuickBooks account and stays unmapped."""
+    QuickBooks account numbered evt-001; Nexudus's "Zero-rated", which charges 5%, to a QuickBooks code at
+    5% (its 0% namesake would put the tax in the wrong place of the return). Product Sales has no
+    QuickBooks account and stays unmapped."""
     company = company or case.env.company
     near_miss = case.env["nexudus.qbo.account"].search([("company_id", "=", company.id), ("acct_num", "=", "evt-001")])
     events = case.env["nexudus.qbo.account.map"].search(
@@ -39,10 +40,12 @@ def complete_mappings(case, company=None):
     events.qbo_account_id = near_miss
     with case.enter_registry_test_mode():
         events.action_create_items()
-    zero = case.env["nexudus.qbo.tax.code"].search([("company_id", "=", company.id), ("name", "=", "Zero-rated")])
+    five = case.env["nexudus.qbo.tax.code"].search(
+        [("company_id", "=", company.id), ("rate", "=", 5), ("tax_group", "=", False)], limit=1
+    )
     case.env["nexudus.qbo.tax.map"].search(
         [("company_id", "=", company.id), ("nexudus_name", "=", "Zero-rated")]
-    ).qbo_tax_code_id = zero
+    ).qbo_tax_code_id = five
 
 
 def import_invoices(case, company=None):

@@ -328,3 +328,82 @@ def test_every_simulated_invoice_translates_exactly(profile):
         assert sum(ln["Amount"] for ln in payload.body["Line"]) + tax == payload.total
         checked += 1
     assert checked > 200 and refused > 0
+
+
+# -- QuickBooks' own arithmetic, whether it honours the stated tax or not, net or gross ----------------------
+RATED = {
+    ("20.0% S", D("20.0000")): TaxTarget("tc-20", ["tr-20"], percent=D("20")),
+    ("5.0% R", D("5.0000")): TaxTarget("tc-5", ["tr-5"], percent=D("5")),
+    ("No VAT", D("0.0000")): TaxTarget("tc-0", ["tr-0"], percent=D("0")),
+}
+RATE_OF = {"tc-20": D("20"), "tc-5": D("5"), "tc-0": D("0")}
+
+
+def quickbooks_total(body, honour, reading):
+    """TotalAmt as QuickBooks would compute it: per rate on the summed nets ("net") or from the gross ("gross")."""
+    lines = body["Line"]
+    stated = {t["TaxLineDetail"]["TaxRateRef"]["value"]: t["Amount"] for t in body["TxnTaxDetail"]["TaxLine"]}
+    if reading == "gross" and body["GlobalTaxCalculation"] == "TaxInclusive":
+        return sum((line["SalesItemLineDetail"].get("TaxInclusiveAmt", line["Amount"]) for line in lines), D(0))
+    nets = {}
+    for line in lines:
+        code = line["SalesItemLineDetail"]["TaxCodeRef"]["value"]
+        nets[code] = nets.get(code, D(0)) + line["Amount"]
+    tax = D(0)
+    for code, net in nets.items():
+        rate_id = code.replace("tc-", "tr-")
+        computed = (net * RATE_OF[code] / 100).quantize(D("0.01"), "ROUND_HALF_UP")
+        tax += stated[rate_id] if honour and rate_id in stated else computed
+    return sum(nets.values(), D(0)) + tax
+
+
+def priced(position, unit_price, quantity, rate_name, rate, discount, inclusive):
+    gross = (unit_price * quantity).quantize(D("0.01"))
+    if inclusive:
+        tax = ((gross - discount) * rate / (100 + rate)).quantize(D("0.01"), "ROUND_HALF_UP")
+        subtotal = gross - discount - tax
+    else:
+        subtotal = gross
+        tax = ((gross - discount) * rate / 100).quantize(D("0.01"), "ROUND_HALF_UP")
+    return line(
+        Id=position,
+        Position=position,
+        Quantity=quantity,
+        UnitPrice=unit_price,
+        SubTotal=subtotal,
+        TaxAmount=tax,
+        DiscountAmount=discount,
+        TaxRate=rate,
+        TaxCategoryName=rate_name,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([D("199.99"), D("17.95"), D("12.50"), D("1.67"), D("0.99"), D("333.33"), D("45.05")]),
+            st.integers(1, 7),
+            st.sampled_from([("20.0% S", D("20")), ("5.0% R", D("5")), ("No VAT", D("0"))]),
+            st.sampled_from([D("0.00"), D("0.00"), D("1.00"), D("2.35")]),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.booleans(),
+)
+def test_quickbooks_ends_on_the_nexudus_total_in_every_reading(specs, inclusive):
+    lines = [
+        priced(i, price, qty, name, rate, min(discount, price * qty), inclusive)
+        for i, (price, qty, (name, rate), discount) in enumerate(specs, start=1)
+    ]
+    net = sum((ln["SubTotal"] - (D(0) if inclusive else ln["DiscountAmount"]) for ln in lines), D(0))
+    total = net + sum((ln["TaxAmount"] for ln in lines), D(0))
+    target = uk_target(taxes=RATED, default_tax=RATED[("No VAT", D("0.0000"))], prices_include_tax=inclusive)
+    payload = build(invoice(TotalAmount=total), lines, target)
+    for honour in (True, False):
+        for reading in ("net", "gross"):
+            assert quickbooks_total(payload.body, honour, reading) == total, (honour, reading)
+    nexudus_tax = sum((ln["TaxAmount"] for ln in lines), D(0))
+    stated = payload.body["TxnTaxDetail"]["TotalTax"]
+    assert abs(stated - nexudus_tax) <= D("0.01") * (len(lines) + 2), "tax within a cent a line"
