@@ -1,10 +1,14 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from ..tools import matching
 from ..tools.errors import ApiError, RejectedError
 from ..tools.qbo_client import quote
+from .nexudus_qbo_account import DEPOSIT_TYPES
 from .nexudus_qbo_financial_account import ACCOUNT_TYPES
+
+# QBO account types of the Revenue classification: what an item's income account for sales can be.
+INCOME_TYPES = ("Income", "Other Income")
 
 MATCH_STATES = [
     ("matched", "Matched"),
@@ -36,7 +40,12 @@ class NexudusQboAccountMap(models.Model):
         "nexudus.qbo.account",
         string="QuickBooks account",
         check_company=True,
-        domain="[('company_id', '=', company_id)]",
+        # Sales: an income account; Payments: an account payments can be deposited to; others: any.
+        domain=f"[('company_id', '=', company_id)] + ("
+        f"[('account_type', 'in', {list(INCOME_TYPES)!r})] if nexudus_type == 'sales' else "
+        f"[('account_type', 'in', {list(DEPOSIT_TYPES)!r})] if nexudus_type == 'payments' else [])",
+        help="Sales accounts go to a QuickBooks Income or Other Income account, the Payments account to a Bank or "
+        "Other Current Asset account.",
     )
     qbo_item_id = fields.Many2one(
         "nexudus.qbo.item",
@@ -56,13 +65,11 @@ class NexudusQboAccountMap(models.Model):
         "This Nexudus account is already mapped for this location.",
     )
 
-    @api.depends("nexudus_type", "qbo_account_id", "qbo_item_id", "qbo_account_id.is_deposit_account")
+    @api.depends("nexudus_type", "qbo_account_id", "qbo_item_id", "qbo_account_id.account_type")
     def _compute_ready(self):
         for row in self:
-            if row.nexudus_type == "payments":
-                row.ready = bool(row.qbo_account_id.is_deposit_account)
-            else:
-                row.ready = bool(row.qbo_account_id and row.qbo_item_id)
+            fits = bool(row.qbo_account_id) and not row._account_type_problem(row.qbo_account_id)
+            row.ready = fits and (row.nexudus_type == "payments" or bool(row.qbo_item_id))
 
     @api.depends("nexudus_code", "nexudus_name", "location_id")
     def _compute_display_name(self):
@@ -70,18 +77,31 @@ class NexudusQboAccountMap(models.Model):
             row.display_name = f"{row.nexudus_code} {row.nexudus_name or ''} ({row.location_id.name})"
 
     @api.constrains("nexudus_type", "qbo_account_id")
-    def _check_payments_account(self):
+    def _check_account_type(self):
         for row in self:
-            if row.nexudus_type == "payments" and row.qbo_account_id and not row.qbo_account_id.is_deposit_account:
-                raise UserError(
-                    self.env._(
-                        "Nexudus Payments account %(code)s must go to a QuickBooks Bank or Other Current Asset "
-                        "account, not “%(account)s” (%(type)s).",
-                        code=row.nexudus_code,
-                        account=row.qbo_account_id.display_name,
-                        type=row.qbo_account_id.account_type,
-                    )
+            problem = row._account_type_problem(row.qbo_account_id)
+            if problem:
+                raise ValidationError(
+                    self.env._("Nexudus account %(code)s: %(problem)s.", code=row.nexudus_code, problem=problem)
                 )
+
+    def _account_type_problem(self, account):
+        """Why ``account`` cannot take this row's lines (False when it can)."""
+        if not account:
+            return False
+        if self.nexudus_type == "payments" and account.account_type not in DEPOSIT_TYPES:
+            return self.env._(
+                "“%(name)s” is a %(type)s account; payments need a Bank or Other Current Asset account",
+                name=account.display_name,
+                type=account.account_type or "typeless",
+            )
+        if self.nexudus_type == "sales" and account.account_type not in INCOME_TYPES:
+            return self.env._(
+                "“%(name)s” is a %(type)s account; sales need an Income or Other Income account",
+                name=account.display_name,
+                type=account.account_type or "typeless",
+            )
+        return False
 
     def write(self, vals):
         if not self.env.context.get("nexudus_qbo_auto_match") and {"qbo_account_id", "qbo_item_id"} & set(vals):
@@ -100,16 +120,9 @@ class NexudusQboAccountMap(models.Model):
                 if qbo_id
                 else None
             )
-            if account and row.nexudus_type == "payments" and not account.is_deposit_account:
-                state, reason, account = (
-                    "unmatched",
-                    self.env._(
-                        "“%(name)s” is a %(type)s account; payments need a Bank or Other Current Asset account",
-                        name=account.name,
-                        type=account.account_type,
-                    ),
-                    None,
-                )
+            problem = row._account_type_problem(account) if account else False
+            if problem:
+                state, reason, account = "unmatched", problem, None
             values = {
                 "match_state": state,
                 "match_reason": reason or False,

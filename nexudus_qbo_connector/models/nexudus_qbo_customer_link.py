@@ -9,15 +9,26 @@ from ..tools.qbo_client import quote
 
 DUPLICATE_NAME = "6240"
 LINK_LOCK_NAMESPACE = 0x4E52  # pg advisory lock class for "one worker links this Nexudus customer"
+NAME_LOCK_NAMESPACE = 0x4E53  # pg advisory lock class for "one worker gives out this QuickBooks name"
+
+
+def _name_lock_key(name):
+    """A 32-bit advisory lock key for a QuickBooks name, the same for names QuickBooks holds to be one."""
+    digest = hashlib.sha1(matching.clean_name(name).casefold().encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big", signed=True)
 
 
 class NexudusQboCustomerLink(models.Model):
-    """Which QuickBooks customer stands for one Nexudus customer, made on first use and kept.
+    """Which QuickBooks customer stands for one Nexudus customer, made on first use and never moved.
 
     Nexudus's rule: the QuickBooks customer is the one named like the Nexudus billing name, or the full
-    name when the billing name is blank. An existing QuickBooks customer of that name is adopted. QuickBooks
-    names are unique across customers, vendors and employees, so when a vendor or employee holds the name
-    the customer gets "<name> (Nexudus <id>)", the same on every run.
+    name when the billing name is blank; an existing QuickBooks customer of that name no link uses is
+    adopted. On top of it, one customer per person: a QuickBooks customer already linked to another
+    Nexudus customer is shared only by members billed to the same company (a billing name that is a
+    company's: ``CoworkerType`` 2, or the member's company name); anyone else whose name is taken — by
+    another person's customer, a vendor or employee (QuickBooks names are unique across the three), or a
+    customer in another currency — gets "<name> (<location>, <Nexudus id>)", the same on every run, and
+    the link says why (``disambiguation``).
     """
 
     _name = "nexudus.qbo.customer.link"
@@ -29,19 +40,39 @@ class NexudusQboCustomerLink(models.Model):
     nexudus_coworker_id = fields.Integer("Nexudus customer ID", required=True)
     nexudus_full_name = fields.Char("Nexudus full name")
     nexudus_billing_name = fields.Char("Nexudus billing name")
-    qbo_customer_id = fields.Char("QuickBooks customer ID", required=True)
+    nexudus_location_name = fields.Char("Nexudus location", help="The location the customer is invoiced from.")
+    company_billing = fields.Boolean(
+        "Billed to a company",
+        help="The billing name is a company's: the other members billed to that company share its QuickBooks "
+        "customer. Without it the Nexudus customer is one person with a QuickBooks customer of their own.",
+    )
+    qbo_customer_id = fields.Char("QuickBooks customer ID", required=True, index=True)
     qbo_display_name = fields.Char("QuickBooks name")
     link_kind = fields.Selection(
-        [("adopted", "Existing customer adopted"), ("created", "Created by the connector"), ("manual", "Set by hand")],
+        [
+            ("adopted", "Existing customer adopted"),
+            ("created", "Created by the connector"),
+            ("shared", "Company customer shared"),
+            ("manual", "Set by hand"),
+        ],
         string="How",
         required=True,
         default="manual",
+    )
+    disambiguation = fields.Char(
+        "Why this name",
+        help="Why the QuickBooks name is not the Nexudus billing (or full) name as it stands.",
     )
 
     _company_coworker_uniq = models.UniqueIndex(
         "(company_id, nexudus_coworker_id)",
         "This Nexudus customer is already linked.",
     )
+
+    def write(self, vals):
+        if not self.env.context.get("nexudus_qbo_auto_link") and "qbo_customer_id" in vals:
+            vals = {"link_kind": "manual", "disambiguation": False, **vals}
+        return super().write(vals)
 
     def _resolve_for_invoice(self, company, context, invoice):
         """The link for the customer of a Nexudus ``invoice`` dict, reading the customer from Nexudus only
@@ -51,7 +82,9 @@ class NexudusQboCustomerLink(models.Model):
         if link:
             return link
         # Two workers sending two invoices of one new customer: the second waits for the first to link
-        # it, then reads its link in a fresh transaction instead of creating the customer again.
+        # it, then reads its link in a fresh transaction instead of creating the customer again. Two new
+        # customers of one name wait for each other too, so that each sees the other's link and neither
+        # adopts the customer the other just made.
         cr = self.env.cr
         cr.execute("SELECT pg_advisory_lock(%s, %s)", (LINK_LOCK_NAMESPACE, invoice["CoworkerId"]))
         try:
@@ -60,9 +93,15 @@ class NexudusQboCustomerLink(models.Model):
             if link:
                 return link
             coworker = self._coworker(company, context, invoice["CoworkerId"])
-            currency = invoice.get("CurrencyCode") if context.multicurrency else None
-            link = self._resolve(company, context.client, coworker, currency)
-            self.env["ir.cron"]._commit_progress()
+            name_key = _name_lock_key(self._base_name(coworker))
+            cr.execute("SELECT pg_advisory_lock(%s, %s)", (NAME_LOCK_NAMESPACE, name_key))
+            try:
+                self.env["ir.cron"]._commit_progress()
+                currency = invoice.get("CurrencyCode") if context.multicurrency else None
+                link = self._resolve(company, context.client, coworker, currency)
+                self.env["ir.cron"]._commit_progress()
+            finally:
+                cr.execute("SELECT pg_advisory_unlock(%s, %s)", (NAME_LOCK_NAMESPACE, name_key))
             return link
         finally:
             cr.execute("SELECT pg_advisory_unlock(%s, %s)", (LINK_LOCK_NAMESPACE, invoice["CoworkerId"]))
@@ -85,12 +124,23 @@ class NexudusQboCustomerLink(models.Model):
         self.env["nexudus.qbo.coworker"]._upsert(company, [coworker])
         return coworker
 
+    @staticmethod
+    def _base_name(coworker):
+        return matching.customer_name(coworker.get("BillingName"), coworker.get("FullName"))
+
+    @staticmethod
+    def _bills_a_company(coworker):
+        return matching.bills_a_company(
+            coworker.get("BillingName"), coworker.get("CompanyName"), coworker.get("CoworkerType")
+        )
+
     def _resolve(self, company, client, coworker, currency=None):
-        """The link for the Nexudus ``coworker`` dict, adopting or creating the QuickBooks customer."""
+        """The link for the Nexudus ``coworker`` dict, adopting, sharing or creating the QuickBooks customer.
+        A link once made is returned as it is, whatever changed since in Nexudus or QuickBooks."""
         link = self.search([("company_id", "=", company.id), ("nexudus_coworker_id", "=", coworker["Id"])], limit=1)
         if link:
             return link
-        name = matching.customer_name(coworker.get("BillingName"), coworker.get("FullName"))
+        name = self._base_name(coworker)
         if not name:
             raise UserError(
                 self.env._(
@@ -99,7 +149,7 @@ class NexudusQboCustomerLink(models.Model):
                 )
             )
         try:
-            row, kind = self._find_or_create(company, client, coworker, name, currency)
+            row, kind, reasons = self._find_or_create(company, client, coworker, name, currency)
         except ApiError as exc:
             if exc.retryable:
                 raise  # throttled or down: the invoice waits for the next run
@@ -117,32 +167,103 @@ class NexudusQboCustomerLink(models.Model):
                 "nexudus_coworker_id": coworker["Id"],
                 "nexudus_full_name": coworker.get("FullName"),
                 "nexudus_billing_name": coworker.get("BillingName"),
+                "nexudus_location_name": coworker.get("InvoicingBusinessName"),
+                "company_billing": self._bills_a_company(coworker),
                 "qbo_customer_id": row["Id"],
                 "qbo_display_name": row.get("DisplayName"),
                 "link_kind": kind,
+                "disambiguation": "; ".join(reasons) or False,
             }
         )
 
     def _find_or_create(self, company, client, coworker, name, currency):
+        """``(QuickBooks customer row, link kind, reasons the name was changed)`` for ``coworker``."""
+        reasons = []
         existing = self._customer_named(client, name)
-        if existing and currency and (existing.get("CurrencyRef") or {}).get("value", currency) != currency:
+        held_in = ((existing or {}).get("CurrencyRef") or {}).get("value", currency)
+        if existing and currency and held_in != currency:
             # A QuickBooks customer has one currency for good: one in this currency gets its own name.
+            reasons.append(
+                self.env._(
+                    "a customer in another currency (%(other)s) holds the name “%(name)s”", other=held_in, name=name
+                )
+            )
             name = f"{name} ({currency})"
             existing = self._customer_named(client, name)
         if existing:
-            return self._reactivated(client, existing), "adopted"
-        try:
-            return self._create_customer(company, client, coworker, name, currency), "created"
-        except RejectedError as exc:
-            if exc.code != DUPLICATE_NAME:
-                raise
-        # A vendor or an employee holds the name: take the disambiguated one (adopting it if an earlier
-        # run created it and its link was lost).
-        unique = matching.disambiguated_name(name, coworker["Id"])
-        existing = self._customer_named(client, unique)
-        if existing:
-            return self._reactivated(client, existing), "created"
-        return self._create_customer(company, client, coworker, unique, currency), "created"
+            holder, shared = self._holder(company, coworker, existing, name)
+            if not holder:
+                return self._reactivated(client, existing), "shared" if shared else "adopted", reasons
+            reasons.append(holder)
+        else:
+            try:
+                return self._create_customer(company, client, coworker, name, currency), "created", reasons
+            except RejectedError as exc:
+                if exc.code != DUPLICATE_NAME:
+                    raise
+            reasons.append(self.env._("a vendor or employee holds the name “%(name)s”", name=name))
+        # The name is someone else's: this customer's own deterministic name, adopted when an earlier run
+        # created it and its link was lost (also under the name earlier versions gave it).
+        unique = matching.disambiguated_name(name, coworker["Id"], coworker.get("InvoicingBusinessName"))
+        for candidate in dict.fromkeys((unique, matching.legacy_disambiguated_name(name, coworker["Id"]))):
+            existing = self._customer_named(client, candidate)
+            if not existing:
+                continue
+            holder, _shared = self._holder(company, coworker, existing, candidate, own_name=True)
+            if holder:
+                raise UserError(
+                    self.env._(
+                        "The QuickBooks customer “%(name)s” the connector names Nexudus customer %(id)s after is "
+                        "taken: %(why)s. Rename it in QuickBooks, or link this Nexudus customer by hand "
+                        "(Mappings › Customer links).",
+                        name=candidate,
+                        id=coworker["Id"],
+                        why=holder,
+                    )
+                )
+            return self._reactivated(client, existing), "created", reasons
+        return self._create_customer(company, client, coworker, unique, currency), "created", reasons
+
+    def _holder(self, company, coworker, row, name, own_name=False):
+        """``(why, shared)``: why the QuickBooks customer ``row`` is not this ``coworker``'s to take (False
+        when it is), and whether taking it shares the customer of the members of the same company.
+
+        A customer another Nexudus customer is linked to is shared only between members billed to the same
+        company. One no link uses is adopted, unless the connector created it for another person (its note
+        says so). ``own_name``: the row bears this coworker's own deterministic name."""
+        owners = self.search(
+            [
+                ("company_id", "=", company.id),
+                ("qbo_customer_id", "=", row["Id"]),
+                ("nexudus_coworker_id", "!=", coworker["Id"]),
+            ],
+            order="nexudus_coworker_id",
+        )
+        billing = coworker.get("BillingName")
+        if owners:
+            if (
+                not own_name
+                and self._bills_a_company(coworker)
+                and all(o.company_billing and matching.same_name(o.nexudus_billing_name, billing) for o in owners)
+            ):
+                return False, True
+            return (
+                self.env._(
+                    "“%(name)s” is already the QuickBooks customer of Nexudus customer %(owner)s",
+                    name=name,
+                    owner=owners[0].nexudus_coworker_id,
+                ),
+                False,
+            )
+        marked = matching.marked_coworker(row.get("Notes"))
+        if marked and marked != coworker["Id"] and not (own_name or self._bills_a_company(coworker)):
+            return (
+                self.env._(
+                    "“%(name)s” was created in QuickBooks for Nexudus customer %(owner)s", name=name, owner=marked
+                ),
+                False,
+            )
+        return False, False
 
     def _customer_named(self, client, name):
         """The QuickBooks customer with exactly this name, active or not (QuickBooks compares names loosely)."""
@@ -157,7 +278,7 @@ class NexudusQboCustomerLink(models.Model):
         return client.call("POST", "customer", json=body)["Customer"]
 
     def _create_customer(self, company, client, coworker, name, currency):
-        body = {"DisplayName": name}
+        body = {"DisplayName": name, "Notes": matching.customer_marker(coworker["Id"])}
         company_name = matching.clean_name(coworker.get("CompanyName"))
         if company_name:
             body["CompanyName"] = company_name

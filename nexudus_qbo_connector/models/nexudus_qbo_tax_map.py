@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 from ..tools import matching
 from .nexudus_qbo_account_map import MATCH_STATES
@@ -9,6 +10,10 @@ class NexudusQboTaxMap(models.Model):
 
     Non-US companies put the mapped tax code on each line. US companies mark each line taxable (TAX)
     or not (NON) and carry the rate on the invoice through the mapped tax code (a tax group).
+
+    A tax code whose rate is not the Nexudus rate would put the lines in the wrong box of the VAT return:
+    automatic matching never picks one, and a manager can set one by hand only by ticking "Rates differ on
+    purpose", which stays on the row. A mapping whose QuickBooks rate changed since is no longer ready.
     """
 
     _name = "nexudus.qbo.tax.map"
@@ -33,6 +38,15 @@ class NexudusQboTaxMap(models.Model):
     match_state = fields.Selection(MATCH_STATES, default="unmatched", required=True, readonly=True)
     match_reason = fields.Char("Why", readonly=True)
     manual = fields.Boolean("Set by hand", readonly=True, help="A refresh never changes a mapping set by hand.")
+    qbo_rate = fields.Float("QuickBooks rate (%)", related="qbo_tax_code_id.rate", digits=(7, 4))
+    rates_differ = fields.Boolean(
+        "Rates differ", compute="_compute_rates_differ", store=True, help="The QuickBooks code's rate is not this one."
+    )
+    rate_difference_accepted = fields.Boolean(
+        "Rates differ on purpose",
+        help="Tick only when lines at this Nexudus rate must go to QuickBooks under a tax code of another rate "
+        "(and the VAT return is right that way). Without it such a mapping is refused.",
+    )
     ready = fields.Boolean(compute="_compute_ready", store=True)
 
     _location_rate_uniq = models.UniqueIndex(
@@ -40,10 +54,34 @@ class NexudusQboTaxMap(models.Model):
         "This Nexudus tax rate is already mapped for this location.",
     )
 
-    @api.depends("qbo_tax_code_id")
+    @api.depends("qbo_tax_code_id", "qbo_tax_code_id.rate", "nexudus_rate")
+    def _compute_rates_differ(self):
+        for row in self:
+            code = row.qbo_tax_code_id
+            row.rates_differ = bool(code) and matching.rate(code.rate) != matching.rate(row.nexudus_rate)
+
+    @api.depends("qbo_tax_code_id", "rates_differ", "rate_difference_accepted")
     def _compute_ready(self):
         for row in self:
-            row.ready = bool(row.qbo_tax_code_id)
+            row.ready = bool(row.qbo_tax_code_id) and (not row.rates_differ or row.rate_difference_accepted)
+
+    @api.constrains("qbo_tax_code_id", "nexudus_rate", "rate_difference_accepted")
+    def _check_rates(self):
+        for row in self:
+            if row.rates_differ and not row.rate_difference_accepted:
+                raise ValidationError(
+                    self.env._(
+                        "The QuickBooks tax code “%(code)s” is at %(qbo_rate)s, but Nexudus charges %(rate)s "
+                        "under “%(name)s” (%(location)s): lines sent with it would land in the wrong place of "
+                        "the tax return. Pick a QuickBooks tax code at %(rate)s (create it in QuickBooks, then "
+                        "Refresh lists), or, if the difference is intended, tick “Rates differ on purpose”.",
+                        code=row.qbo_tax_code_id.name,
+                        qbo_rate=matching.percent(row.qbo_tax_code_id.rate),
+                        rate=matching.percent(row.nexudus_rate),
+                        name=row.nexudus_name,
+                        location=row.location_id.name,
+                    )
+                )
 
     @api.depends("nexudus_name", "nexudus_rate", "location_id")
     def _compute_display_name(self):
@@ -53,11 +91,29 @@ class NexudusQboTaxMap(models.Model):
     def write(self, vals):
         if not self.env.context.get("nexudus_qbo_auto_match") and {"qbo_tax_code_id", "us_taxable"} & set(vals):
             vals = {**vals, "manual": True, "match_state": "manual", "match_reason": False}
-        return super().write(vals)
+        result = super().write(vals)
+        # An acknowledgement is about one difference: it goes once the rates agree.
+        agreed = self.filtered(lambda r: r.rate_difference_accepted and not r.rates_differ)
+        if agreed:
+            super(NexudusQboTaxMap, agreed).write({"rate_difference_accepted": False})
+        return result
 
     def _auto_match(self, qbo_tax_codes):
         """Match the rows not set by hand, by exact name and rate."""
         codes = [{"Id": code.qbo_id, "Name": code.name, "rate": code.rate} for code in qbo_tax_codes]
+        for row in self.filtered("manual"):
+            # A hand-made choice stays, but one whose QuickBooks rate changed since is held back, with why.
+            reason = False
+            if row.rates_differ and not row.rate_difference_accepted:
+                reason = self.env._(
+                    "QuickBooks now charges %(qbo_rate)s under “%(code)s”, not %(rate)s: pick another code, or "
+                    "tick “Rates differ on purpose”",
+                    qbo_rate=matching.percent(row.qbo_tax_code_id.rate),
+                    code=row.qbo_tax_code_id.name,
+                    rate=matching.percent(row.nexudus_rate),
+                )
+            if row.match_reason != reason:
+                row.with_context(nexudus_qbo_auto_match=True).write({"match_reason": reason})
         for row in self.filtered(lambda r: not r.manual):
             state, qbo_id, reason = matching.match_tax(row.nexudus_name, row.nexudus_rate, codes)
             code = qbo_tax_codes.filtered(lambda c, qbo_id=qbo_id: c.qbo_id == qbo_id)[:1]
@@ -67,6 +123,7 @@ class NexudusQboTaxMap(models.Model):
                     "match_reason": reason or False,
                     "qbo_tax_code_id": code.id,
                     "us_taxable": bool(row.nexudus_rate),
+                    "rate_difference_accepted": False,
                 }
             )
 

@@ -73,7 +73,46 @@ def customer_name(billing_name, full_name):
     return clean_name(billing_name) or clean_name(full_name)
 
 
-def disambiguated_name(name, coworker_id):
-    """A deterministic name for a customer whose name a vendor or employee already holds in QuickBooks."""
-    suffix = f" (Nexudus {coworker_id})"
+def same_name(first, second):
+    """Whether two names are the same QuickBooks name (QuickBooks compares names regardless of case)."""
+    return clean_name(first).casefold() == clean_name(second).casefold()
+
+
+def bills_a_company(billing_name, company_name, coworker_type):
+    """Whether a Nexudus customer is billed to a company whose QuickBooks customer its other members may
+    share: it has a billing name, and is a company (``CoworkerType`` 2) or its billing name is its company's
+    name. Everyone else (no billing name: Nexudus makes "a new contact for each customer based on their full
+    name"; an individual billed under a name of their own) is one person and gets a customer of their own."""
+    if not clean_name(billing_name):
+        return False
+    if str(coworker_type or "").strip().casefold() in ("2", "company"):
+        return True
+    return bool(clean_name(company_name)) and same_name(billing_name, company_name)
+
+
+def disambiguated_name(name, coworker_id, location=None):
+    """The deterministic, readable name of a customer whose name someone else holds in QuickBooks:
+    ``James Smith (London Bridge, 10094)`` (the Nexudus location it is invoiced from and its Nexudus id),
+    ``James Smith (Nexudus 10094)`` when the location is unknown. Always within QuickBooks' limit."""
+    place = clean_name(location, 40)
+    suffix = f" ({place}, {coworker_id})" if place else f" (Nexudus {coworker_id})"
     return clean_name(name, DISPLAY_NAME_LIMIT - len(suffix)) + suffix
+
+
+def legacy_disambiguated_name(name, coworker_id):
+    """The name earlier versions gave a customer whose name a vendor or employee holds (still adopted)."""
+    return disambiguated_name(name, coworker_id)
+
+
+_MARKER = re.compile(r"^Nexudus customer (\d+)$", re.MULTILINE)
+
+
+def customer_marker(coworker_id):
+    """The note a QuickBooks customer the connector creates carries: whose customer it was created for."""
+    return f"Nexudus customer {coworker_id}"
+
+
+def marked_coworker(notes):
+    """The Nexudus customer id a QuickBooks customer's ``Notes`` say it was created for, or None."""
+    found = _MARKER.search(notes or "")
+    return int(found.group(1)) if found else None

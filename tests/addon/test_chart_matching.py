@@ -1,4 +1,6 @@
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import ConnectorCase, connect_qbo
 
@@ -84,12 +86,13 @@ class TestChartMatching(ConnectorCase):
         events.qbo_account_id = near_miss
         zero = self._tax_map("Zero-rated")
         zero_code = self.env["nexudus.qbo.tax.code"].search([("name", "=", "Zero-rated")])
-        zero.qbo_tax_code_id = zero_code
+        zero.write({"qbo_tax_code_id": zero_code.id, "rate_difference_accepted": True})  # 5% in Nexudus, 0% here
         self.assertEqual((events.match_state, events.manual), ("manual", True))
         self._refresh()
         self.assertEqual(events.qbo_account_id, near_miss)
         self.assertEqual(events.match_state, "manual")
         self.assertEqual(zero.qbo_tax_code_id, zero_code)
+        self.assertTrue(zero.rate_difference_accepted and zero.ready)
         events.action_reset_to_automatic()
         self.assertEqual((events.match_state, events.manual, events.qbo_account_id.id), ("unmatched", False, False))
 
@@ -102,3 +105,45 @@ class TestChartMatching(ConnectorCase):
             len(self.env["nexudus.qbo.account.map"].search([("nexudus_code", "=", "MEM-001")])),
             len(self.company.nexudus_location_ids),
         )
+
+    def _offered(self, mapping):
+        """The QuickBooks accounts the mapping's account field offers (its domain, evaluated as the client does)."""
+        domain = mapping.fields_get(["qbo_account_id"])["qbo_account_id"]["domain"]
+        values = {"company_id": mapping.company_id.id, "nexudus_type": mapping.nexudus_type}
+        return self.env["nexudus.qbo.account"].search(safe_eval(domain, values))
+
+    def test_sales_accounts_offer_income_accounts_and_payments_deposit_accounts(self):
+        self._refresh()
+        all_accounts = self.env["nexudus.qbo.account"].search([("company_id", "=", self.company.id)])
+        self.assertTrue(
+            {"Income", "Bank", "Other Current Asset", "Accounts Receivable"} <= set(all_accounts.mapped("account_type"))
+        )
+        sales = self._offered(self._account_map("MEM-001"))
+        self.assertIn("Membership Revenue", sales.mapped("name"))
+        self.assertEqual(set(sales.mapped("account_type")), {"Income"})
+        payments = self._offered(self._account_map("PAY-001"))
+        self.assertEqual(set(payments.mapped("account_type")), {"Bank", "Other Current Asset"})
+        self.assertIn("Undeposited Funds", payments.mapped("name"))
+        self.assertEqual(self._offered(self._account_map("DEP-001")), all_accounts, "deposits: any account")
+        # The list and the form carry the field the domain reads.
+        for view_type in ("list", "form"):
+            arch = self.env["nexudus.qbo.account.map"].get_views([(False, view_type)])["views"][view_type]["arch"]
+            self.assertIn('name="nexudus_type"', arch)
+
+    def test_an_account_of_the_wrong_kind_is_refused(self):
+        self._refresh()
+        bank = self.env["nexudus.qbo.account"].search([("account_type", "=", "Bank")], limit=1)
+        income = self.env["nexudus.qbo.account"].search([("name", "=", "Services")], limit=1)
+        with (
+            self.assertRaisesRegex(ValidationError, "sales need an Income or Other Income account"),
+            self.cr.savepoint(),
+        ):
+            self._account_map("MEM-001").qbo_account_id = bank
+        with (
+            self.assertRaisesRegex(ValidationError, "payments need a Bank or Other Current Asset account"),
+            self.cr.savepoint(),
+        ):
+            self._account_map("PAY-001").qbo_account_id = income
+        events = self._account_map("EVT-001")
+        events.qbo_account_id = income
+        self.assertEqual(events.match_state, "manual")

@@ -3,7 +3,8 @@ from odoo.tests import tagged
 
 from simulators.world import qbo_display_name
 
-from .common import ConnectorCase, connect_qbo
+from .common import ConnectorCase, FreshServicesCase, connect_qbo
+from .transfer_common import import_invoices, prepare_transfers, qbo_rows, send
 
 
 @tagged("standard", "post_install", "-at_install")
@@ -39,10 +40,12 @@ class TestCustomerLinks(ConnectorCase):
         for clash in ("vendor", "employee"):
             customer, coworker = self._coworker(clash)
             link = self._resolve(coworker)
-            expected = f"{qbo_display_name(customer)} (Nexudus {customer.id})"
+            location = coworker["InvoicingBusinessName"]
+            expected = f"{qbo_display_name(customer)} ({location}, {customer.id})"
             self.assertEqual(link.qbo_display_name, expected)
             self.assertEqual(self._qbo_customers()[link.qbo_customer_id], expected)
             self.assertEqual(link.link_kind, "created")
+            self.assertEqual(link.disambiguation, f"a vendor or employee holds the name “{qbo_display_name(customer)}”")
 
     def test_running_twice_creates_nothing_new(self):
         _customer, coworker = self._coworker("vendor")
@@ -70,6 +73,170 @@ class TestCustomerLinks(ConnectorCase):
         link = self._resolve(coworker)
         with self.assertRaises(Exception), self.cr.savepoint():  # noqa: B017 - the unique index's IntegrityError
             link.copy()
+
+
+def person(coworker_id, full_name, location="London Bridge", **fields):
+    """A Nexudus individual (``CoworkerType`` 1, no billing name unless given)."""
+    return {
+        "Id": coworker_id,
+        "CoworkerType": 1,
+        "FullName": full_name,
+        "BillingName": None,
+        "CompanyName": None,
+        "InvoicingBusinessName": location,
+        **fields,
+    }
+
+
+@tagged("standard", "post_install", "-at_install")
+class TestOneCustomerPerPerson(FreshServicesCase):
+    """Distinct people get distinct QuickBooks customers; members billed to one company share its customer;
+    a link once made never moves."""
+
+    def setUp(self):
+        super().setUp()
+        connect_qbo(self)
+        self.company = self.env.company
+        self.links = self.env["nexudus.qbo.customer.link"]
+
+    def _resolve(self, coworker, currency=None):
+        with self.enter_registry_test_mode():
+            return self.links._resolve(self.company, self.company._qbo_client(), coworker, currency)
+
+    def _qbo_customers(self):
+        return {row["Id"]: row["DisplayName"] for row in self.qbo.company.table("Customer").rows.values()}
+
+    def _qbo_create_customer(self, name, **fields):
+        with self.enter_registry_test_mode():
+            return self.company._qbo_client().call("POST", "customer", json={"DisplayName": name, **fields})["Customer"]
+
+    def test_two_individuals_of_one_name_get_two_customers_and_the_list_says_why(self):
+        first = self._resolve(person(990101, "James Smith"))
+        second = self._resolve(person(990102, "James Smith", "Manchester Works"))
+        self.assertEqual(
+            (first.qbo_display_name, first.link_kind, first.disambiguation), ("James Smith", "created", False)
+        )
+        self.assertNotEqual(second.qbo_customer_id, first.qbo_customer_id)
+        self.assertEqual(second.qbo_display_name, "James Smith (Manchester Works, 990102)")
+        self.assertEqual(second.link_kind, "created")
+        self.assertEqual(
+            second.disambiguation, "“James Smith” is already the QuickBooks customer of Nexudus customer 990101"
+        )
+        customers = self._qbo_customers()
+        self.assertEqual(customers[first.qbo_customer_id], "James Smith")
+        self.assertEqual(customers[second.qbo_customer_id], "James Smith (Manchester Works, 990102)")
+        # The reason is a column of the customer links list.
+        arch = self.links.get_views([(False, "list")])["views"]["list"]["arch"]
+        self.assertIn('name="disambiguation"', arch)
+        self.assertEqual(self.links.fields_get(["disambiguation"])["disambiguation"]["string"], "Why this name")
+
+    def test_an_existing_customer_is_adopted_by_the_first_person_of_that_name_only(self):
+        existing = self._qbo_create_customer("Maria Garcia")
+        first = self._resolve(person(990201, "Maria Garcia"))
+        self.assertEqual((first.qbo_customer_id, first.link_kind), (existing["Id"], "adopted"))
+        second = self._resolve(person(990202, "Maria Garcia", BillingName="Maria Garcia"))
+        self.assertNotEqual(second.qbo_customer_id, existing["Id"])
+        self.assertEqual(second.qbo_display_name, "Maria Garcia (London Bridge, 990202)")
+        self.assertIn("Nexudus customer 990201", second.disambiguation)
+
+    def test_members_billed_to_one_company_share_its_customer(self):
+        company = {"BillingName": "Blue Fern Ltd", "CompanyName": "Blue Fern Ltd"}
+        owner = self._resolve(person(990301, "Ada Byrne", CoworkerType=2, **company))
+        before = self._qbo_customers()
+        member = self._resolve(person(990302, "Noor Hale", "Manchester Works", **company))  # an individual billed to it
+        self.assertEqual(member.qbo_customer_id, owner.qbo_customer_id)
+        self.assertEqual((member.link_kind, member.disambiguation, member.company_billing), ("shared", False, True))
+        self.assertEqual(self._qbo_customers(), before, "nothing is created in QuickBooks")
+        # Someone billed under that name who is not billed to that company is a person of their own.
+        namesake = self._resolve(person(990303, "Blue Fern Ltd"))
+        self.assertNotEqual(namesake.qbo_customer_id, owner.qbo_customer_id)
+        self.assertEqual(namesake.qbo_display_name, "Blue Fern Ltd (London Bridge, 990303)")
+        self.assertIn("Nexudus customer 990301", namesake.disambiguation)
+        # And a company never takes a person's customer.
+        self._resolve(person(990304, "Kiran Shah"))
+        firm = self._resolve(person(990305, "Kiran Shah", CoworkerType=2, BillingName="Kiran Shah"))
+        self.assertEqual(firm.qbo_display_name, "Kiran Shah (London Bridge, 990305)")
+
+    def test_a_link_never_moves(self):
+        first = self._resolve(person(990401, "Tom Reid"))
+        second = self._resolve(person(990402, "Tom Reid"))
+        customers = self._qbo_customers()
+        writes = len(self.qbo.writes)
+        # A second run, even after the Nexudus customers changed, returns the same links and writes nothing.
+        self.assertEqual(self._resolve(person(990401, "Tom Reid", BillingName="Reid Studio Ltd")), first)
+        self.assertEqual(self._resolve(person(990402, "Tom Reid", CoworkerType=2, BillingName="Tom Reid")), second)
+        self.assertEqual(
+            (first.qbo_display_name, second.qbo_display_name), ("Tom Reid", "Tom Reid (London Bridge, 990402)")
+        )
+        self.assertEqual((len(self.qbo.writes), self._qbo_customers()), (writes, customers))
+        # With the first link lost, nobody else takes the customer made for its person, who gets it back.
+        qbo_id = first.qbo_customer_id
+        first.unlink()
+        third = self._resolve(person(990403, "Tom Reid"))
+        self.assertNotEqual(third.qbo_customer_id, qbo_id)
+        self.assertEqual(third.disambiguation, "“Tom Reid” was created in QuickBooks for Nexudus customer 990401")
+        self.assertEqual(self._resolve(person(990401, "Tom Reid")).qbo_customer_id, qbo_id)
+        self.assertEqual(self._resolve(person(990402, "Tom Reid")), second)
+
+    def test_a_customer_in_another_currency_holds_the_name(self):
+        self._qbo_create_customer("Ola Nowak", CurrencyRef={"value": "EUR"})
+        link = self._resolve(person(990501, "Ola Nowak"), currency="GBP")
+        self.assertEqual(link.qbo_display_name, "Ola Nowak (GBP)")
+        self.assertEqual(link.disambiguation, "a customer in another currency (EUR) holds the name “Ola Nowak”")
+        # Another person of that name in that currency: both reasons.
+        other = self._resolve(person(990502, "Ola Nowak"), currency="GBP")
+        self.assertEqual(other.qbo_display_name, "Ola Nowak (GBP) (London Bridge, 990502)")
+        self.assertEqual(
+            other.disambiguation,
+            "a customer in another currency (EUR) holds the name “Ola Nowak”; "
+            "“Ola Nowak (GBP)” is already the QuickBooks customer of Nexudus customer 990501",
+        )
+
+    def test_a_customer_made_under_the_earlier_disambiguated_name_is_found_again(self):
+        customer = next(c for c in self.world.customers if c.qbo_name_clash == "vendor")
+        coworker = dict(self.nexudus.data.coworkers[customer.id])
+        legacy = f"{qbo_display_name(customer)} (Nexudus {customer.id})"
+        made = self._qbo_create_customer(legacy)
+        before = self._qbo_customers()
+        link = self._resolve(coworker)
+        self.assertEqual(self._qbo_customers(), before, "nothing is created in QuickBooks")
+        self.assertEqual((link.qbo_customer_id, link.qbo_display_name), (made["Id"], legacy))
+
+
+@tagged("standard", "post_install", "-at_install")
+class TestNamesakesInvoices(FreshServicesCase):
+    """Sending the invoices of two Nexudus individuals of one name: two QuickBooks customers."""
+
+    def test_invoices_of_two_namesakes_go_to_two_customers(self):
+        prepare_transfers(self)
+        invoices = import_invoices(self).filtered(lambda r: r.transfer_state == "to_send")
+        by_coworker = {}
+        for invoice in invoices:
+            by_coworker.setdefault(invoice.nexudus_coworker_id, invoice)
+        self.assertGreaterEqual(len(by_coworker), 2, "the seed has sendable invoices of several customers")
+        (first_id, first), (second_id, second) = sorted(by_coworker.items())[:2]
+        coworkers = self.nexudus.data.coworkers
+        for coworker_id in (first_id, second_id):
+            coworkers[coworker_id].update(FullName="Sam Lee", BillingName=None, CompanyName=None, CoworkerType=1)
+        # Read again from Nexudus (not from the copy taken with the invoices).
+        self.env["nexudus.qbo.coworker"].search([("nexudus_id", "in", [first_id, second_id])]).unlink()
+        send(self, first | second)
+        self.assertEqual(
+            (first | second).mapped("transfer_state"), ["sent", "sent"], (first | second).mapped("transfer_reason")
+        )
+        customers = {row["Id"]: row["DisplayName"] for row in qbo_rows(self, "Customer")}
+        names = {}
+        for invoice in first | second:
+            entity = "CreditMemo" if invoice.is_credit_note else "Invoice"
+            document = next(row for row in qbo_rows(self, entity) if row["Id"] == invoice.qbo_id)
+            names[invoice.nexudus_coworker_id] = customers[document["CustomerRef"]["value"]]
+        # Whichever was sent first keeps the name; the other is named after its location and Nexudus ID.
+        self.assertEqual(len(set(names.values())), 2, names)
+        self.assertIn("Sam Lee", names.values())
+        later = next(i for i, name in names.items() if name != "Sam Lee")
+        self.assertEqual(names[later], f"Sam Lee ({coworkers[later]['InvoicingBusinessName']}, {later})")
+        link = self.env["nexudus.qbo.customer.link"].search([("nexudus_coworker_id", "=", later)])
+        self.assertIn("is already the QuickBooks customer of Nexudus customer", link.disambiguation)
 
 
 @tagged("standard", "post_install", "-at_install")

@@ -8,9 +8,13 @@ from nqc_tools.matching import (
     AMBIGUOUS,
     MATCHED,
     UNMATCHED,
+    bills_a_company,
     clean_name,
+    customer_marker,
     customer_name,
     disambiguated_name,
+    legacy_disambiguated_name,
+    marked_coworker,
     match_account,
     match_tax,
     percent,
@@ -82,10 +86,35 @@ def test_customer_name_is_the_billing_name_else_the_full_name():
     assert customer_name(None, "Noor O'Brien") == "Noor O'Brien"
 
 
-def test_disambiguated_name_is_deterministic_and_fits():
+def test_disambiguated_name_is_deterministic_readable_and_fits():
+    assert disambiguated_name("James Smith", 10094, "London Bridge") == "James Smith (London Bridge, 10094)"
+    assert disambiguated_name("James Smith", 10094, "London Bridge") == disambiguated_name(
+        "James Smith", 10094, "London Bridge"
+    )
     assert disambiguated_name("Femi Fischer", 20003) == "Femi Fischer (Nexudus 20003)"
-    assert disambiguated_name("Femi Fischer", 20003) == disambiguated_name("Femi Fischer", 20003)
-    assert len(disambiguated_name("y" * 200, 123456)) <= 100
+    assert disambiguated_name("Femi Fischer", 20003, " ") == "Femi Fischer (Nexudus 20003)"
+    assert disambiguated_name("Ana", 7, "HQ: Floor 2") == "Ana (HQ - Floor 2, 7)"
+    assert legacy_disambiguated_name("Femi Fischer", 20003) == "Femi Fischer (Nexudus 20003)"
+    long = disambiguated_name("y" * 200, 123456, "z" * 200)
+    assert len(long) <= 100 and long.endswith(", 123456)")
+
+
+def test_only_a_billing_name_that_is_a_company_is_shared():
+    assert bills_a_company("Blue Fern Ltd", None, 2)  # a company
+    assert bills_a_company("Blue Fern Ltd", "blue fern ltd", 1)  # a member billed to its company
+    assert bills_a_company("Blue Fern Ltd", None, "Company")
+    assert not bills_a_company(None, "Blue Fern Ltd", 2)  # no billing name: a contact per customer
+    assert not bills_a_company("  ", "Blue Fern Ltd", 2)
+    assert not bills_a_company("Ada Byrne", None, 1)  # an individual under a name of their own
+    assert not bills_a_company("Ada Byrne", "Blue Fern Ltd", 1)
+    assert not bills_a_company("Ada Byrne", None, None)
+
+
+def test_the_customer_marker_names_whose_customer_it_is():
+    assert marked_coworker(customer_marker(20003)) == 20003
+    assert marked_coworker(f"Some note\n{customer_marker(17)}\nmore") == 17
+    assert marked_coworker("Nexudus customer 12 and more") is None
+    assert marked_coworker(None) is None
 
 
 @given(st.text(max_size=300))
