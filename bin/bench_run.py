@@ -1,7 +1,7 @@
 """The benchmark of bin/bench, run inside ``odoo shell``; also the host of the two simulators it measures.
 
 Inside ``odoo shell`` (``env`` given), with BENCH_REPO_ROOT, BENCH_INVOICES, BENCH_CUSTOMERS, BENCH_SEED,
-BENCH_MAX_MINUTES and BENCH_PAYMENTS in the environment:
+BENCH_MAX_MINUTES, BENCH_PAYMENTS and BENCH_MAP_NEAR_MISSES in the environment:
 
 1. starts both simulators in a child process (``python3 bin/bench_run.py --serve-simulators SIZES``), at
    their documented limits (never raised), so that their CPU and memory are not the Odoo process's; the
@@ -9,7 +9,8 @@ BENCH_MAX_MINUTES and BENCH_PAYMENTS in the environment:
 2. prepares the company as bin/demo_setup.py does (endpoints and credentials, Nexudus "Test connection",
    "Connect with QuickBooks" through the simulator's consent form, both charts, "Create QuickBooks items",
    payments account, 0% default tax code, the payment options unless BENCH_PAYMENTS=0) and ticks
-   "Automatically send invoices issued in Nexudus to QuickBooks"; nothing is imported yet;
+   "Automatically send invoices issued in Nexudus to QuickBooks" (with BENCH_MAP_NEAR_MISSES=1 it also maps the
+   seed's near-misses as the tests do); nothing is imported yet;
 3. drives the scheduled action as Odoo 19's cron worker does: acquire the job when it is ready
    (``ir.cron._acquire_one_job``), ``ir.cron._process_job`` (its ``_run_job`` loop makes an
    ir.cron.progress per call and gives ``cron_id``, ``cron_end_time``, ``ir_cron_progress_id``), commit;
