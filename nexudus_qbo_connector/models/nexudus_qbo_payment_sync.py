@@ -438,6 +438,23 @@ class NexudusQboPayment(models.Model):
     def _released(self):
         return ["&", ("waiting_for", "=", "invoice"), ("invoice_id.transfer_state", "=", "sent")]
 
+    def _save_payment(self, context, body, request_id):
+        """Save one QuickBooks Payment under the protocol: *sending* committed first; refused unprocessed
+        (asked to wait) → back to *To send*; unanswered → None, looked up before anything is sent again."""
+        if self.state != "sending":
+            self._begin(request_id)
+        try:
+            return context.client.save("Payment", body, request_id=request_id)
+        except ThrottledError:
+            self._unbegin()
+            raise
+        except TransientError as exc:
+            self.message_post(
+                body=self.env._("QuickBooks did not answer (%(error)s): looked up before any resend.", error=exc)
+            )
+            self._commit()
+            return None
+
     def _unbegin(self):
         """The service refused the request unprocessed (asked to wait): nothing reached it."""
         self.write({"state": "to_send"})
@@ -511,18 +528,9 @@ class NexudusQboPayment(models.Model):
             method_id=method_id,
             currency=(qbo_invoice.get("CurrencyRef") or {}).get("value") if context.multicurrency else None,
         )
-        if self.state != "sending":
-            self._begin(request_id)
-        try:
-            payment = context.client.save("Payment", body, request_id=request_id)
-        except ThrottledError:
-            self._unbegin()
-            raise
-        except TransientError as exc:
-            self.message_post(
-                body=self.env._("QuickBooks did not answer (%(error)s): looked up before any resend.", error=exc)
-            )
-            return self._commit()
+        payment = self._save_payment(context, body, request_id)
+        if not payment:
+            return None
         self._done(
             self.env._("Recorded in QuickBooks as payment %(id)s (%(amount)s).", id=payment["Id"], amount=amount),
             qbo_payment_id=payment["Id"],
@@ -584,31 +592,18 @@ class NexudusQboPayment(models.Model):
 
     def _apply_memo(self, context, note, memo, amount):
         invoice = self.invoice_id
-        entry = self._source()
-        body = {
-            "CustomerRef": memo["CustomerRef"],
-            "TotalAmt": money(0),
-            "PaymentRefNum": str(entry["Id"])[:21],
-            "PrivateNote": f"Nexudus credit {entry['Id']}: credit note {note.number} applied to invoice "
-            f"{invoice.number} {payment_payload.nexudus_marker(entry['Id'])}",
-            "Line": [
-                {"Amount": amount, "LinkedTxn": [{"TxnId": invoice.qbo_id, "TxnType": "Invoice"}]},
-                {"Amount": amount, "LinkedTxn": [{"TxnId": note.qbo_id, "TxnType": "CreditMemo"}]},
-            ],
-        }
-        date = (entry.get("TransactionDateLocal") or entry.get("TransactionDate") or "")[:10]
-        if date:
-            body["TxnDate"] = date
-        if memo.get("CurrencyRef") and context.multicurrency:
-            body["CurrencyRef"] = memo["CurrencyRef"]
+        body = payment_payload.credit_application(
+            self._source(),
+            amount,
+            invoice=(invoice.qbo_id, invoice.number),
+            memo=(note.qbo_id, note.number),
+            customer_ref=memo["CustomerRef"],
+            currency_ref=memo.get("CurrencyRef") if context.multicurrency else None,
+        )
         request_id = self.request_id if self.state == "sending" else self._request_id(context)
-        if self.state != "sending":
-            self._begin(request_id)
-        try:
-            payment = context.client.save("Payment", body, request_id=request_id)
-        except ThrottledError:
-            self._unbegin()
-            raise
+        payment = self._save_payment(context, body, request_id)
+        if not payment:
+            return
         note.write({"qbo_credit_applied": True})
         message = self.env._(
             "Credit applied in Nexudus: %(amount)s of credit note %(note)s applied to %(invoice)s in QuickBooks "

@@ -58,6 +58,28 @@ def qbo_payment(entry, amount, *, invoice_id, customer_id, deposit_account_id=No
     return body
 
 
+def credit_application(entry, amount, *, invoice, memo, customer_ref, currency_ref=None):
+    """The zero-total QuickBooks Payment applying ``amount`` of credit memo ``memo`` (id, number) to
+    ``invoice`` (id, number), for the Nexudus ledger ``entry`` that records the credit applied."""
+    body = {
+        "CustomerRef": customer_ref,
+        "TotalAmt": money(0),
+        "PaymentRefNum": str(entry["Id"])[:21],
+        "PrivateNote": f"Nexudus credit {entry['Id']}: credit note {memo[1]} applied to invoice {invoice[1]} "
+        f"{nexudus_marker(entry['Id'])}",
+        "Line": [
+            {"Amount": amount, "LinkedTxn": [{"TxnId": invoice[0], "TxnType": "Invoice"}]},
+            {"Amount": amount, "LinkedTxn": [{"TxnId": memo[0], "TxnType": "CreditMemo"}]},
+        ],
+    }
+    date = (entry.get("TransactionDateLocal") or entry.get("TransactionDate") or "")[:10]
+    if date:
+        body["TxnDate"] = date
+    if currency_ref:
+        body["CurrencyRef"] = currency_ref
+    return body
+
+
 def provider_name(provider):
     return PROVIDER_NAMES.get(provider, f"Nexudus provider {provider}") if provider else ""
 
