@@ -5,8 +5,10 @@ chosen point, and says so.
 """
 
 from collections import Counter
+from datetime import timedelta
 from unittest.mock import patch
 
+from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.nexudus_qbo_connector.models import nexudus_qbo_invoice_transfer
@@ -104,6 +106,41 @@ class TestThrottles(CronMixin, FreshServicesCase):
             ),
             "the location already read is read again only from its cursor, less the overlap",
         )
+
+    def test_a_throttled_import_in_the_429_reading_reschedules_by_the_wait_it_names(self):
+        # Research uncertainty 7: throttled Nexudus requests were also seen answered 429 "Wait N seconds".
+        self.nexudus.throttle_status = 429
+        self.nexudus.reset_limits()
+        self.nexudus.limits = NexudusLimits(per_minute=2)  # lowered: the throttle falls in the first import
+        self.run_once()
+        self.assertEqual(self.nexudus.throttled_count, 1)
+        self.assert_budget_blocked("nexudus")
+        trigger = max(self.triggers().mapped("call_at"))
+        self.assertGreater(trigger, fields.Datetime.now() + timedelta(seconds=20), "the wait the body names")
+        self.nexudus.limits = NexudusLimits()
+        self.pass_time()
+        invoices = self.run_cron()
+        self.assertEqual(len(invoices), len(self.nexudus.data.coworkerinvoices))
+
+    def test_quickbooks_rate_limit_with_and_without_retry_after(self):
+        self.company.nexudus_qbo_auto_send_invoices = True
+        for retry_after in (False, True):  # Intuit documents no Retry-After: both readings
+            with self.subTest(retry_after=retry_after):
+                self.qbo.retry_after_header = retry_after
+                self.pass_time()  # an empty window
+                self.qbo.limits = QboLimits(per_minute=12)  # lowered: the limit falls in the middle of sending
+                self.run_once()
+                self.assertGreaterEqual(self.qbo.throttled_count, 1)
+                self.assert_budget_blocked("qbo")
+                rows = self.invoices.search([("company_id", "=", self.company.id)])
+                self.assertFalse(rows.filtered(lambda r: r.transfer_state in ("sending", "failed", "to_delete")))
+                self.assertEqual(set(self.in_qbo()), set(rows.filtered(lambda r: r.transfer_state == "sent").mapped(
+                    "nexudus_id")))  # fmt: skip
+        self.qbo.limits = QboLimits()
+        self.pass_time()
+        rows = self.run_cron()
+        self.assertFalse(rows.filtered(lambda r: r.transfer_state in ("to_send", "sending")))
+        self.assertEqual(max(self.in_qbo().values()), 1, "nothing doubled")
 
     def test_a_throttled_quickbooks_pauses_the_sending_and_every_state_stays_true(self):
         self.company.nexudus_qbo_auto_send_invoices = True
