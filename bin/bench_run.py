@@ -209,20 +209,23 @@ def say(text=""):
 
 def map_near_misses(env, company):
     """What tests/addon/transfer_common.complete_mappings does, as an operator who checked the seed's
-    near-misses would: Event Revenue to the QuickBooks account numbered evt-001 (and its item), Zero-rated to
-    QuickBooks' 0% Zero-rated code. Product Sales has no QuickBooks account and stays unmapped."""
+    near-misses would: Event Revenue to the QuickBooks account numbered evt-001 (and its item); Nexudus's
+    "Zero-rated", which charges 5%, to a QuickBooks code at 5%. Product Sales has no QuickBooks account and
+    stays unmapped."""
     near_miss = env["nexudus.qbo.account"].search([("company_id", "=", company.id), ("acct_num", "=", "evt-001")])
     events = env["nexudus.qbo.account.map"].search([("company_id", "=", company.id), ("nexudus_code", "=", "EVT-001")])
     events.qbo_account_id = near_miss
     env.cr.commit()
     events.action_create_items()
     env.cr.commit()
-    zero = env["nexudus.qbo.tax.code"].search([("company_id", "=", company.id), ("name", "=", "Zero-rated")])
+    five = env["nexudus.qbo.tax.code"].search(
+        [("company_id", "=", company.id), ("rate", "=", 5), ("tax_group", "=", False)], limit=1
+    )
     env["nexudus.qbo.tax.map"].search(
         [("company_id", "=", company.id), ("nexudus_name", "=", "Zero-rated")]
-    ).qbo_tax_code_id = zero
+    ).qbo_tax_code_id = five
     env.cr.commit()
-    say(f"  Near-misses mapped by hand: {len(events)} Event Revenue accounts, Zero-rated → {zero.display_name}")
+    say(f"  Near-misses mapped by hand: {len(events)} Event Revenue accounts, Zero-rated → {five.display_name}")
 
 
 def prepare_company(env, nexudus_url, qbo_url, payments):
