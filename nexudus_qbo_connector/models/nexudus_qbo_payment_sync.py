@@ -427,6 +427,7 @@ class NexudusQboPayment(models.Model):
         self.write(
             {
                 "state": "sending",
+                "waiting_for": False,
                 "request_id": request_id,
                 "attempts": self.attempts + 1,
                 "last_transfer_at": fields.Datetime.now(),
