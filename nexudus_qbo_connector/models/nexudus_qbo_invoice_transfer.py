@@ -110,6 +110,8 @@ class NexudusQboInvoice(models.Model):
                 rows._evaluate()
                 ordered = rows.sorted(lambda r: (r.is_credit_note, r.issue_date or fields.Date.today(), r.id))
                 ordered.with_context(nexudus_qbo_resend=True)._send_company(company)
+                if company.nexudus_qbo_send_payments:  # the payments that waited for these invoices follow them
+                    self.env["nexudus.qbo.payment"]._released_for(rows)._send_each()
         except (ThrottledError, TransientError) as exc:
             self._rollback_keeping(exc)
             self.invalidate_recordset()

@@ -163,10 +163,10 @@ class NexudusQboPayment(models.Model):
         self.write({"state": "review"})
         self._set_reason(
             self.env._(
-                "Nexudus ledger entry %(id)s on %(invoice)s is neither a payment, a credit applied nor a refund the "
-                "connector can match (%(why)s): debit %(debit)s, credit %(credit)s, payment method %(method)s, code "
-                "%(code)s, “%(description)s”, dated %(date)s. Nothing was changed in QuickBooks. Fix: record it in "
-                "QuickBooks by hand if it moved money, then “Mark as dealt with”.",
+                "Nexudus ledger entry %(id)s on %(invoice)s is left for a person: %(why)s. Debit %(debit)s, credit "
+                "%(credit)s, payment method %(method)s, code %(code)s, “%(description)s”, dated %(date)s. Nothing "
+                "was changed in QuickBooks. Fix: record it in QuickBooks by hand if it moved money, then “Mark as "
+                "dealt with”.",
                 id=entry.get("Id"),
                 invoice=self.invoice_id.display_name,
                 why=why,
@@ -375,6 +375,9 @@ class NexudusQboPayment(models.Model):
                 if pull == "_import_nexudus_payments":
                     env["nexudus.qbo.invoice"]._import_company(env.company)  # a payment's invoice may be new too
                 found = getattr(payments, pull)(env.company)
+                found |= payments._released_for(
+                    env["nexudus.qbo.invoice"].search([("company_id", "=", env.company.id)])
+                )
                 found._send_each()
 
             pause = payments._paused(work)
@@ -438,6 +441,11 @@ class NexudusQboPayment(models.Model):
     @api.model
     def _released(self):
         return ["&", ("waiting_for", "=", "invoice"), ("invoice_id.transfer_state", "=", "sent")]
+
+    @api.model
+    def _released_for(self, invoices):
+        """The payments held for one of ``invoices`` that is now in QuickBooks."""
+        return self.search([("invoice_id", "in", invoices.ids), ("state", "=", "held"), *self._released()])
 
     def _save_payment(self, context, body, request_id):
         """Save one QuickBooks Payment under the protocol: *sending* committed first; refused unprocessed

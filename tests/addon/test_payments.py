@@ -323,6 +323,18 @@ class TestPayments(FreshServicesCase):
             cron.method_direct_trigger()
         self.assertEqual(row.state, "sent", row.reason)
 
+    def test_a_payment_held_for_its_invoice_follows_a_persons_send_of_it(self):
+        waiting = self.env["nexudus.qbo.invoice"].search(
+            [("transfer_state", "=", "to_send"), ("is_credit_note", "=", False)], limit=1
+        )
+        self.nexudus_ledger(waiting, self.total(waiting))
+        self.run_payments()
+        row = self.payments.search([("invoice_id", "=", waiting.id)])
+        self.assertEqual((row.state, row.waiting_for), ("held", "invoice"))
+        send(self, waiting)  # the click that ends the cause releases the payment at once
+        self.assertEqual(row.state, "sent", row.reason)
+        self.assertEqual(money(self.qbo_invoice(waiting)["Balance"]), 0)
+
     def test_options_off_move_nothing_automatically(self):
         self.env.company.write({"nexudus_qbo_send_payments": False, "nexudus_qbo_auto_pull_payments": False})
         self.nexudus_ledger(self.first, self.total(self.first))
