@@ -152,6 +152,10 @@ class NexudusQboInvoice(models.Model):
             def work():
                 nonlocal touched
                 touched = invoices._import_company(env.company)
+                # Invoices that waited for a mapping fixed since are re-read as the scheduled action would.
+                waiting = invoices.search([("company_id", "=", env.company.id), ("transfer_state", "=", "skipped")])
+                waiting._evaluate()
+                touched |= waiting.filtered(lambda r: r.transfer_state == "to_send")
 
             pause = invoices._paused(work)
             result = invoices._notify_result(touched._state_counts(), self.env._("Import from Nexudus"), pause)

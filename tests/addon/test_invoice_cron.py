@@ -76,6 +76,20 @@ class TestInvoiceCron(CronMixin, FreshServicesCase):
             still.filtered(lambda r: "PRD-001" in (r.transfer_reason or "")), still.mapped("transfer_reason")
         )
 
+    def test_invoices_from_nexudus_re_reads_those_waiting_for_a_mapping_fixed_since(self):
+        invoices = self.run_cron()
+        waiting = invoices.filtered(lambda r: "PRD-001" in (r.transfer_reason or ""))
+        self.assertTrue(waiting)
+        products = self.env["nexudus.qbo.account.map"].search([("nexudus_code", "=", "PRD-001")])
+        products.qbo_account_id = self.env["nexudus.qbo.account"].search([("name", "=", "Services")], limit=1)
+        with self.enter_registry_test_mode():
+            products.action_create_items()
+        with self.enter_registry_test_mode():  # the next click: Sync now › Invoices from Nexudus
+            action = self.env["nexudus.qbo.invoice"].action_import_from_nexudus()
+        fixed = waiting.filtered(lambda r: "PRD-001" not in (r.transfer_reason or ""))
+        self.assertTrue(fixed)
+        self.assertIn("to send", action["params"]["message"])
+
     def test_a_throttled_nexudus_reschedules_the_run(self):
         before = self.triggers()
         self.nexudus.fail_next(count=3, status=409, retry_after=120)
