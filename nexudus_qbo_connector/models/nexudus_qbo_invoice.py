@@ -164,20 +164,25 @@ class NexudusQboInvoice(models.Model):
     # -- the scheduled action ------------------------------------------------------------------------
     @api.model
     def _cron_sync(self):
-        """Every served company: import from Nexudus (first call of a run), then send a chunk of invoices
-        and of payments; a service asking to wait pauses only what needs it (see the transfer mixin).
-
-        Odoo calls this again within the same run while it reports work remaining, and reschedules the
-        run at once when the run ends with work left.
+        """Every served company: import from Nexudus (first call of a run for it), then send a chunk of
+        invoices and of payments; a service asking to wait pauses only what needs it (see the transfer
+        mixin). Odoo calls this again within the same run while it reports work remaining, and reschedules
+        the run at once when the run ends with work left; when the run's time is up (what
+        ``_commit_progress`` returns), the companies not reached wait for the next call.
         """
-        run, first_call = self.env["nexudus.qbo.run"]._current()
+        run = self.env["nexudus.qbo.run"]._current()
         self = self.with_context(nexudus_qbo_run_id=run.id)  # noqa: PLW0642 - what is tried or read once is marked
         companies = self.env["res.company"].search([("nexudus_location_ids", "!=", False)])
-        remaining = 0
+        remaining, time_left = 0, float("inf")
         for company in companies.filtered(lambda c: c.qbo_state == "connected"):
+            if time_left <= 0:  # the run's time is up: this company is taken by the next call or run
+                remaining += 1
+                continue
+            first_call = run._first_time(company, "read")  # imports and pulls once per run and company
             remaining += self.with_company(company)._sync_company(company, first_call)
             payments = self.env["nexudus.qbo.payment"].with_company(company)
             remaining += payments._sync_payments(company, first_call)
+            time_left = self.env["ir.cron"]._commit_progress()
         self.env["ir.cron"]._commit_progress(remaining=remaining)
 
 

@@ -28,18 +28,18 @@ class NexudusQboRun(models.Model):
 
     @api.model
     def _current(self):
-        """(the current run, whether this is its first call). Outside a scheduled run (a test, a shell)
-        each call is a run of its own and no record is kept."""
+        """The current run. Outside a scheduled run (a test, a shell) each call is a run of its own and no
+        record is kept (an empty recordset)."""
         end = self.env.context.get("cron_end_time")
         if end is None:
-            return self.browse(), True
+            return self.browse()
         key = f"{os.getpid()}:{end!r}"  # the same for every call of one run in this worker process
         run = self.sudo().search([("key", "=", key)], limit=1)
         if run:
             run.calls += 1
-            return run, False
+            return run
         started = fields.Datetime.now() - timedelta(seconds=max(time.monotonic() - (end - MIN_TIME_PER_JOB), 0))
-        return self.sudo().create({"key": key, "started_at": started.replace(microsecond=0)}), True
+        return self.sudo().create({"key": key, "started_at": started.replace(microsecond=0)})
 
     @api.model
     def _in_run(self):
@@ -56,6 +56,18 @@ class NexudusQboRun(models.Model):
             cache[slot] = read()
             self.cache_json = json.dumps(cache)
         return cache[slot]
+
+    def _first_time(self, company, key):
+        """Whether ``key`` is done for ``company`` the first time in this run (always, outside a run)."""
+        if not self:
+            return True
+        cache = json.loads(self.cache_json or "{}")
+        slot = f"{company.id}:{key}:done"
+        if slot in cache:
+            return False
+        cache[slot] = True
+        self.cache_json = json.dumps(cache)
+        return True
 
     @api.autovacuum
     def _gc_old_runs(self):
