@@ -336,7 +336,7 @@ class NexudusQboPayment(models.Model):
                 ("company_id", "=", company.id),
                 ("direction", "in", directions),
                 ("state", "in", MOVABLE),
-                *self._not_tried_in_this_run(released=True),
+                *self._not_tried_in_this_run(or_also=self._released()),
             ],
             order="payment_date, id",
         )
@@ -440,6 +440,7 @@ class NexudusQboPayment(models.Model):
 
     @api.model
     def _released(self):
+        """A domain: held rows whose invoice is now in QuickBooks (their cause has ended)."""
         return ["&", ("waiting_for", "=", "invoice"), ("invoice_id.transfer_state", "=", "sent")]
 
     @api.model
@@ -448,21 +449,30 @@ class NexudusQboPayment(models.Model):
         return self.search([("invoice_id", "in", invoices.ids), ("state", "=", "held"), *self._released()])
 
     def _save_payment(self, context, body, request_id):
-        """Save one QuickBooks Payment under the protocol: *sending* committed first; refused unprocessed
-        (asked to wait) → back to *To send*; unanswered → None, looked up before anything is sent again."""
+        """Save one QuickBooks Payment under the protocol (see ``_call_sent``); None when unanswered."""
         if self.state != "sending":
             self._begin(request_id)
+        answered, payment = self._call_sent(lambda: context.client.save("Payment", body, request_id=request_id))
+        return payment if answered else None
+
+    def _call_sent(self, call):
+        """Make the call a row in *sending* stands for: refused unprocessed (asked to wait) → back to *To
+        send*; unanswered → ``(False, None)``, looked up before anything is sent again; else ``(True, answer)``."""
         try:
-            return context.client.save("Payment", body, request_id=request_id)
+            return True, call()
         except ThrottledError:
             self._unbegin()
             raise
         except TransientError as exc:
             self.message_post(
-                body=self.env._("QuickBooks did not answer (%(error)s): looked up before any resend.", error=exc)
+                body=self.env._(
+                    "%(service)s did not answer (%(error)s): looked up before any resend.",
+                    service=exc.service,
+                    error=exc,
+                )
             )
             self._commit()
-            return None
+            return False, None
 
     def _unbegin(self):
         """The service refused the request unprocessed (asked to wait): nothing reached it."""
@@ -713,16 +723,9 @@ class NexudusQboPayment(models.Model):
         else:
             self._begin(marker)
         body = payment_payload.ledger_entry(payment, amount, record, self.method)
-        try:
-            entry_id = nexudus.add("coworkerledgerentries", body)
-        except ThrottledError:
-            self._unbegin()
-            raise
-        except TransientError as exc:
-            self.message_post(
-                body=self.env._("Nexudus did not answer (%(error)s): looked up before any resend.", error=exc)
-            )
-            return self._commit()
+        answered, entry_id = self._call_sent(lambda: nexudus.add("coworkerledgerentries", body))
+        if not answered:
+            return None
         self._done(
             self.env._(
                 "Recorded on Nexudus invoice %(invoice)s as ledger entry %(entry)s (%(amount)s).",

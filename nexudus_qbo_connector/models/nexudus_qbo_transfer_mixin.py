@@ -37,20 +37,15 @@ class NexudusQboTransferMixin(models.AbstractModel):
         )
 
     @api.model
-    def _not_tried_in_this_run(self, released=False):
-        """A domain: the rows not tried yet in the current scheduled run (all rows outside one); with
-        ``released``, also those tried while waiting for something that has since happened."""
+    def _not_tried_in_this_run(self, or_also=None):
+        """A domain: the rows not tried yet in the current scheduled run (all rows outside one), or
+        matching ``or_also`` (a domain) though tried."""
         run_id = self.env.context.get("nexudus_qbo_run_id")
         if not run_id:
             return []
-        if released:
-            return ["|", ("tried_run_id", "!=", run_id), *self._released()]
+        if or_also:
+            return ["|", ("tried_run_id", "!=", run_id), *or_also]
         return [("tried_run_id", "!=", run_id)]
-
-    @api.model
-    def _released(self):
-        """A domain: held rows whose cause has ended (none here; payments say theirs)."""
-        return [("id", "=", 0)]
 
     def _commit(self):
         """Commit now (in a scheduled run, with its progress): what was written must survive a crash."""
