@@ -15,7 +15,11 @@ class ApiError(Exception):
         self.detail = detail
 
     def __str__(self):
-        text = f"{self.service}: {self.message}"
+        return self.describe(self.message)
+
+    def describe(self, message):
+        """The error as a person reads it, around ``message`` (the message itself, or its translation)."""
+        text = f"{self.service}: {message}"
         if self.code:
             text += f" (code {self.code})"
         if self.detail and self.detail not in self.message:

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .matching import percent, rate
 from .transferability import invoice_label
+from .texts import _lt
 
 CENT = Decimal("0.01")
 UNIT_PRICE_PLACES = Decimal("0.00001")
@@ -150,16 +151,24 @@ def build(invoice, lines, target):
     target = replace(target, prices_include_tax=inclusive)
     kept = []  # [line, net, tax, where]
     for number, line in enumerate(ordered, start=1):
-        where = f"Invoice {label}, line {line.get('Position') or number}"
+        where = _lt("Invoice %(label)s, line %(line)s", label=label, line=line.get("Position") or number)
         pricing = line_pricing(line)
         if pricing is None:
             problems.append(_pricing_problem(line, where))
             continue
         if pricing == INCLUSIVE and not inclusive or pricing == EXCLUSIVE and inclusive:
             problems.append(
-                f"{where}: its prices are {'tax included' if pricing == INCLUSIVE else 'before tax'} while the "
-                "invoice's other lines are not; QuickBooks takes one of the two per invoice. Fix: correct the "
-                "line in Nexudus."
+                _lt(
+                    "%(where)s: its prices include tax while the invoice's other lines do not; QuickBooks takes "
+                    "one of the two per invoice. Fix: correct the line in Nexudus.",
+                    where=where,
+                )
+                if pricing == INCLUSIVE
+                else _lt(
+                    "%(where)s: its prices are before tax while the invoice's other lines include tax; QuickBooks "
+                    "takes one of the two per invoice. Fix: correct the line in Nexudus.",
+                    where=where,
+                )
             )
             continue
         net = money(line.get("SubTotal"))
@@ -183,12 +192,20 @@ def build(invoice, lines, target):
     expected = sign * money(invoice.get("TotalAmount"))
     if not problems and net_total + tax_total != expected:
         problems.append(
-            f"Invoice {label}: its lines add up to {net_total + tax_total} ({net_total} net + {tax_total} tax) "
-            f"but its total in Nexudus is {expected}, a difference of {expected - net_total - tax_total}. "
-            "Fix: correct the invoice in Nexudus, then Refresh from Nexudus."
+            _lt(
+                "Invoice %(label)s: its lines add up to %(sum)s (%(net)s net + %(tax)s tax) but its total in Nexudus "
+                "is %(total)s, a difference of %(difference)s. Fix: correct the invoice in Nexudus, then Refresh "
+                "from Nexudus.",
+                label=label,
+                sum=net_total + tax_total,
+                net=net_total,
+                tax=tax_total,
+                total=expected,
+                difference=expected - net_total - tax_total,
+            )
         )
     if not qbo_lines and not problems:
-        problems.append(f"Invoice {label} has no lines in Nexudus: there is nothing to transfer.")
+        problems.append(_lt("Invoice %(label)s has no lines in Nexudus: there is nothing to transfer.", label=label))
     tax_detail = _tax_detail(label, target, tax_by_code, tax_total, problems)
     if problems:
         raise PayloadError(problems)
@@ -266,11 +283,19 @@ def _pricing_problem(line, where):
     quantity, unit_price = line.get("Quantity"), line.get("UnitPrice")
     gross = money(Decimal(str(unit_price or 0)) * Decimal(str(quantity or 0)))
     subtotal, tax, discount = (money(line.get(key)) for key in ("SubTotal", "TaxAmount", "DiscountAmount"))
-    return (
-        f"{where}: its amounts fit neither a price before tax nor a price with tax included: "
-        f"{quantity} × {unit_price} = {gross}, less discount {discount} = {gross - discount}, while SubTotal is "
-        f"{subtotal} and tax {tax} (SubTotal + tax = {subtotal + tax}). Fix: correct the line in Nexudus, then "
-        "Refresh from Nexudus."
+    return _lt(
+        "%(where)s: its amounts fit neither a price before tax nor a price with tax included: %(quantity)s × "
+        "%(unit_price)s = %(gross)s, less discount %(discount)s = %(net)s, while SubTotal is %(subtotal)s and tax "
+        "%(tax)s (SubTotal + tax = %(with_tax)s). Fix: correct the line in Nexudus, then Refresh from Nexudus.",
+        where=where,
+        quantity=quantity,
+        unit_price=unit_price,
+        gross=gross,
+        discount=discount,
+        net=gross - discount,
+        subtotal=subtotal,
+        tax=tax,
+        with_tax=subtotal + tax,
     )
 
 
@@ -279,16 +304,25 @@ def _line(line, net, tax, where, target, problems):
     item_id = target.items.get(code)
     if not item_id:
         problems.append(
-            f"{where}: Nexudus account {code or '(none)'} “{line.get('FinancialAccountName') or ''}” has no "
-            "QuickBooks item. Fix: map it in Nexudus–QuickBooks › Account mappings."
+            _lt(
+                "%(where)s: Nexudus account %(code)s “%(name)s” has no QuickBooks item. Fix: map it in "
+                "Nexudus–QuickBooks › Account mappings.",
+                where=where,
+                code=code or "(none)",
+                name=line.get("FinancialAccountName") or "",
+            )
         )
         return None, None
     tax_target = _tax_target(line, target)
     if tax_target is None:
-        name = (line.get("TaxCategoryName") or "").strip() or "no tax rate"
         problems.append(
-            f"{where}: Nexudus tax rate “{name}” {percent(line.get('TaxRate'))} has no QuickBooks tax code. "
-            "Fix: map it in Nexudus–QuickBooks › Tax mappings (or choose the Default tax code in Settings)."
+            _lt(
+                "%(where)s: Nexudus tax rate “%(name)s” %(rate)s has no QuickBooks tax code. Fix: map it in "
+                "Nexudus–QuickBooks › Tax mappings (or choose the Default tax code in Settings).",
+                where=where,
+                name=(line.get("TaxCategoryName") or "").strip() or _lt("no tax rate"),
+                rate=percent(line.get("TaxRate")),
+            )
         )
         return None, None
     quantity = Decimal(str(line.get("Quantity") or 0))
@@ -329,8 +363,12 @@ def _tax_detail(label, target, tax_by_code, tax_total, problems):
         groups = {tax_target.code_id for tax_target, _amount in tax_by_code.values() if tax_target.us_taxable}
         if len(groups) > 1:
             problems.append(
-                f"Invoice {label} has lines taxed under {len(groups)} different US tax groups; QuickBooks applies "
-                "one sales tax per invoice. Fix: split the invoice in Nexudus, or map its rates to one tax group."
+                _lt(
+                    "Invoice %(label)s has lines taxed under %(count)s different US tax groups; QuickBooks applies "
+                    "one sales tax per invoice. Fix: split the invoice in Nexudus, or map its rates to one tax group.",
+                    label=label,
+                    count=len(groups),
+                )
             )
         if not groups:
             return None
