@@ -6,7 +6,6 @@ class ResConfigSettings(models.TransientModel):
 
     nexudus_email = fields.Char(related="company_id.nexudus_email", readonly=False)
     nexudus_password = fields.Char(related="company_id.nexudus_password", readonly=False)
-    nexudus_totp = fields.Char("2FA code", help="Only for Nexudus accounts with two-factor authentication.")
     nexudus_location_ids = fields.Many2many(related="company_id.nexudus_location_ids", readonly=False)
     qbo_environment = fields.Selection(related="company_id.qbo_environment", readonly=False)
     qbo_client_id = fields.Char(related="company_id.qbo_client_id", readonly=False)
@@ -52,15 +51,9 @@ class ResConfigSettings(models.TransientModel):
         }
 
     def action_nexudus_test_connection(self):
-        """Sign in to Nexudus with the entered credentials and list the locations they can see."""
+        """Open the Nexudus sign-in dialog, which signs in afresh and lists the locations the user sees."""
         self.ensure_one()
-        self.execute()  # save the credentials first, as every other settings button does
-        locations = self.company_id._nexudus_locations(totp=self.nexudus_totp)
-        names = ", ".join(locations.mapped("name")) or self.env._("none")
-        return self._notify(
-            self.env._("Connected to Nexudus"),
-            self.env._("These credentials see %(count)s location(s): %(names)s", count=len(locations), names=names),
-        )
+        return self.env["nexudus.qbo.signin"]._open_for(self.company_id)
 
     def action_qbo_connect(self):
         """Send the browser to Intuit's consent page; Intuit sends it back to the callback controller."""
