@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -60,6 +60,30 @@ class ResConfigSettings(models.TransientModel):
         self.ensure_one()
         self.execute()
         return {"type": "ir.actions.act_url", "url": self.company_id._qbo_authorization_url(), "target": "self"}
+
+    @api.model
+    def _qbo_connected_notification(self):
+        """After Intuit's callback: name the QuickBooks company now connected, then open these settings."""
+        settings = self.env["ir.actions.act_window"]._for_xml_id("nexudus_qbo_connector.action_nexudus_qbo_settings")
+        company = self.env.company
+        if company.qbo_state != "connected":
+            return settings
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Connected to QuickBooks"),
+                "message": self.env._(
+                    "%(company)s now keeps its books in the QuickBooks company %(name)s (%(country)s).",
+                    company=company.name,
+                    name=company.qbo_company_name,
+                    country=company.qbo_country,
+                ),
+                "type": "success",
+                "sticky": False,
+                "next": settings,
+            },
+        }
 
     def action_qbo_disconnect(self):
         self.ensure_one()
