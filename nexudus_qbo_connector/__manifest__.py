@@ -25,5 +25,6 @@
         "views/qbo_oauth_templates.xml",
         "views/nexudus_qbo_menus.xml",
     ],
+    "assets": {"web.assets_tests": ["nexudus_qbo_connector/static/tests/tours/*.js"]},
     "application": True,
 }
