@@ -71,6 +71,12 @@ class TestQboOAuthRoundTrip(SimulatedServicesMixin, HttpCase):
         self.assertIn("QuickBooks company Bridge Coworking Ltd (GB)", action["params"]["message"])
         self.assertEqual(action["params"]["next"]["id"], settings_action.id)
 
+    def test_the_browser_shows_the_notification_after_the_callback(self):
+        self._callback(self._consent())
+        self.start_tour(
+            "/odoo/action-nexudus_qbo_connector.action_qbo_connected", "nexudus_qbo_connected_tour", login="admin"
+        )
+
     def test_replayed_state_is_refused(self):
         redirect = self._consent()
         self.assertEqual(self._callback(redirect).status_code, 303)
