@@ -100,11 +100,9 @@ class ResCompany(models.Model):
     )
 
     def write(self, vals):
-        signed_in = {
-            company: (company.nexudus_email, company.nexudus_password)
-            for company in self.sudo()
-            if "nexudus_email" in vals or "nexudus_password" in vals
-        }
+        signed_in = {}  # the Nexudus sign-in of each company before the write, when the write may change it
+        if "nexudus_email" in vals or "nexudus_password" in vals:
+            signed_in = {company: (company.nexudus_email, company.nexudus_password) for company in self.sudo()}
         result = super().write(vals)
         for company, credentials in signed_in.items():
             if (company.nexudus_email, company.nexudus_password) != credentials:
