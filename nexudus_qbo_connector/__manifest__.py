@@ -13,6 +13,7 @@
         "security/ir.model.access.csv",
         "views/res_config_settings_views.xml",
         "wizard/nexudus_qbo_preflight_views.xml",
+        "wizard/nexudus_qbo_signin_views.xml",
         "views/nexudus_qbo_list_views.xml",
         "views/nexudus_qbo_mapping_views.xml",
         "views/nexudus_qbo_invoice_views.xml",
@@ -24,5 +25,6 @@
         "views/qbo_oauth_templates.xml",
         "views/nexudus_qbo_menus.xml",
     ],
+    "assets": {"web.assets_tests": ["nexudus_qbo_connector/static/tests/tours/*.js"]},
     "application": True,
 }

@@ -11,6 +11,7 @@ _logger = get_logger(__name__)
 # The web server logs every requested URL: the callback's carries the one-time authorisation code.
 get_logger("werkzeug")
 SETTINGS_URL = "/odoo/action-nexudus_qbo_connector.action_nexudus_qbo_settings"
+CONNECTED_URL = "/odoo/action-nexudus_qbo_connector.action_qbo_connected"  # a notification, then Settings
 
 
 class NexudusQboOAuthController(http.Controller):
@@ -44,7 +45,7 @@ class NexudusQboOAuthController(http.Controller):
             company._qbo_finish_connect(code, realmId)
         except UserError as exc:
             return _error_page(str(exc))
-        return request.redirect(SETTINGS_URL)
+        return request.redirect(CONNECTED_URL)
 
 
 def _verified_state(state):

@@ -53,6 +53,15 @@ class NexudusQboToken(models.Model):
         """
         self._in_locked_row(company, service, lambda row: row.write(values))
 
+    def _drop(self, company, service):
+        """Forget the company's tokens for ``service``, in a transaction of its own like ``_store`` (a token
+        stored next in the same request must not wait on a row this transaction deleted)."""
+        with self.env.registry.cursor() as cr:
+            self.with_env(self.env(cr=cr, su=True)).search(
+                [("company_id", "=", company.id), ("service", "=", service)]
+            ).unlink()
+        self.env.invalidate_all()
+
     def _in_locked_row(self, company, service, work):
         """Run ``work(row)`` on the company's token row, locked, in a transaction of its own that is
         committed when ``work`` returns, and return what ``work`` returned.

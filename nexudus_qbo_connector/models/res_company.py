@@ -100,7 +100,13 @@ class ResCompany(models.Model):
     )
 
     def write(self, vals):
+        signed_in = {}  # the Nexudus sign-in of each company before the write, when the write may change it
+        if "nexudus_email" in vals or "nexudus_password" in vals:
+            signed_in = {company: (company.nexudus_email, company.nexudus_password) for company in self.sudo()}
         result = super().write(vals)
+        for company, credentials in signed_in.items():
+            if (company.nexudus_email, company.nexudus_password) != credentials:
+                self.env["nexudus.qbo.token"]._drop(company, "nexudus")  # they belong to the previous sign-in
         if "nexudus_qbo_interval_hours" in vals:
             self._nexudus_qbo_sync_cron_interval()
         return result
@@ -134,7 +140,7 @@ class ResCompany(models.Model):
         return ENDPOINT_PARAMS[key]
 
     # -- Nexudus ---------------------------------------------------------------------------------
-    def _nexudus_client(self, password=None):
+    def _nexudus_client(self):
         """A Nexudus client signed in as this company's admin user; new tokens are stored at once."""
         self.ensure_one()
         company = self.sudo()
@@ -144,15 +150,23 @@ class ResCompany(models.Model):
             )
         token = self.env["nexudus.qbo.token"]._get(self, "nexudus")
         expires = token.access_expires_at
-        return nexudus_client.NexudusClient(
-            self._nexudus_qbo_endpoint("nexudus_api_url"),
-            email=company.nexudus_email,
-            password=password or company.nexudus_password,
+        return self._nexudus_new_client(
+            company.nexudus_email,
+            company.nexudus_password,
             access_token=token.access_token,
             refresh_token=token.refresh_token,
             expires_at=expires.replace(tzinfo=timezone.utc).timestamp() if expires else None,
             on_tokens=self._nexudus_store_tokens,
-            limiter=self.env["nexudus.qbo.rate.budget"]._limiter("nexudus", company.nexudus_email.strip().lower()),
+        )
+
+    def _nexudus_new_client(self, email, password, **tokens):
+        """A Nexudus client for ``email``; without ``tokens`` it has none and its first call signs in."""
+        return nexudus_client.NexudusClient(
+            self._nexudus_qbo_endpoint("nexudus_api_url"),
+            email=email,
+            password=password,
+            limiter=self.env["nexudus.qbo.rate.budget"]._limiter("nexudus", email.strip().lower()),
+            **tokens,
         )
 
     def _nexudus_store_tokens(self, tokens):
@@ -167,15 +181,16 @@ class ResCompany(models.Model):
             },
         )
 
-    def _nexudus_locations(self, totp=None):
+    def _nexudus_locations(self):
         """Read the Nexudus locations (businesses) the stored credentials can see into Odoo records."""
-        client = self._nexudus_client()
         try:
-            if totp:
-                client.sign_in(totp=totp)
-            businesses = list(client.list("businesses", order_by="Name"))
+            businesses = list(self._nexudus_client().list("businesses", order_by="Name"))
         except ApiError as exc:
             raise UserError(str(exc)) from exc
+        return self._nexudus_sync_locations(businesses)
+
+    def _nexudus_sync_locations(self, businesses):
+        """Record the Nexudus ``businesses`` read as this company's locations; return them."""
         locations = self.env["nexudus.qbo.location"].sudo()._sync_from_nexudus(self, businesses)
         if not self.nexudus_location_ids:  # a first connection serves every location until told otherwise
             self.nexudus_location_ids = locations

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -6,7 +6,6 @@ class ResConfigSettings(models.TransientModel):
 
     nexudus_email = fields.Char(related="company_id.nexudus_email", readonly=False)
     nexudus_password = fields.Char(related="company_id.nexudus_password", readonly=False)
-    nexudus_totp = fields.Char("2FA code", help="Only for Nexudus accounts with two-factor authentication.")
     nexudus_location_ids = fields.Many2many(related="company_id.nexudus_location_ids", readonly=False)
     qbo_environment = fields.Selection(related="company_id.qbo_environment", readonly=False)
     qbo_client_id = fields.Char(related="company_id.qbo_client_id", readonly=False)
@@ -52,21 +51,39 @@ class ResConfigSettings(models.TransientModel):
         }
 
     def action_nexudus_test_connection(self):
-        """Sign in to Nexudus with the entered credentials and list the locations they can see."""
+        """Open the Nexudus sign-in dialog, which signs in afresh and lists the locations the user sees."""
         self.ensure_one()
-        self.execute()  # save the credentials first, as every other settings button does
-        locations = self.company_id._nexudus_locations(totp=self.nexudus_totp)
-        names = ", ".join(locations.mapped("name")) or self.env._("none")
-        return self._notify(
-            self.env._("Connected to Nexudus"),
-            self.env._("These credentials see %(count)s location(s): %(names)s", count=len(locations), names=names),
-        )
+        return self.env["nexudus.qbo.signin"]._open_for(self.company_id)
 
     def action_qbo_connect(self):
         """Send the browser to Intuit's consent page; Intuit sends it back to the callback controller."""
         self.ensure_one()
         self.execute()
         return {"type": "ir.actions.act_url", "url": self.company_id._qbo_authorization_url(), "target": "self"}
+
+    @api.model
+    def _qbo_connected_notification(self):
+        """After Intuit's callback: name the QuickBooks company now connected, then open these settings."""
+        settings = self.env["ir.actions.act_window"]._for_xml_id("nexudus_qbo_connector.action_nexudus_qbo_settings")
+        company = self.env.company
+        if company.qbo_state != "connected":
+            return settings
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Connected to QuickBooks"),
+                "message": self.env._(
+                    "%(company)s now keeps its books in the QuickBooks company %(name)s (%(country)s).",
+                    company=company.name,
+                    name=company.qbo_company_name,
+                    country=company.qbo_country,
+                ),
+                "type": "success",
+                "sticky": False,
+                "next": settings,
+            },
+        }
 
     def action_qbo_disconnect(self):
         self.ensure_one()

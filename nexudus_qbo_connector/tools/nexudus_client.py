@@ -60,6 +60,7 @@ class NexudusClient(ApiClient):
         self.expires_at = expires_at
         self.on_tokens = on_tokens
         self._clock = clock
+        self._token_issued_here = False  # a 401 on a token this client was just given is a permission problem
 
     # -- authentication --------------------------------------------------------------------------
     def sign_in(self, totp=None):
@@ -98,6 +99,7 @@ class NexudusClient(ApiClient):
         self.access_token = payload["access_token"]
         self.refresh_token = payload.get("refresh_token") or self.refresh_token
         self.expires_at = self._clock() + int(payload.get("expires_in") or 0)
+        self._token_issued_here = True
         tokens = {"access_token": self.access_token, "refresh_token": self.refresh_token, "expires_at": self.expires_at}
         if self.on_tokens:
             self.on_tokens(tokens)
@@ -162,7 +164,9 @@ class NexudusClient(ApiClient):
         try:
             return self.request(method, path, **kw)
         except AuthError:
-            # An access token revoked or expired early: one fresh sign-in, then give up loudly.
+            if self._token_issued_here:  # not a stale token: another sign-in would be refused the same way
+                raise
+            # A stored access token revoked or expired early: one fresh sign-in, then give up loudly.
             self.access_token = None
             self.ensure_token()
             return self.request(method, path, **kw)
@@ -205,11 +209,15 @@ def _nexudus_message(body):
 
 
 def _token_error(exc):
-    """Turn a refused token request into the error a person can act on."""
+    """Turn a refused token request into the error a person can act on; ``detail`` keeps Nexudus's own words."""
     code = exc.code or ""
-    kw = {"service": exc.service, "status": exc.status, "code": code}
+    kw = {"service": exc.service, "status": exc.status, "code": code, "detail": exc.message}
     if code == "two_factor_auth_check":
-        return AuthError("This Nexudus account uses two-factor authentication: enter the current 2FA code.", **kw)
+        return AuthError(
+            "This Nexudus account uses two-factor sign-in: sign in again with its current code (Test connection "
+            "in the connector's settings).",
+            **kw,
+        )
     if code == "unsupported_grant_type":
         return RejectedError("Nexudus refused the token request format.", **kw)
     if code == "invalid_grant" or "refresh" in (exc.message or "").lower():

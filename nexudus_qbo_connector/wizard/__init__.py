@@ -1,1 +1,1 @@
-from . import nexudus_qbo_preflight, nexudus_qbo_preflight_line
+from . import nexudus_qbo_preflight, nexudus_qbo_preflight_line, nexudus_qbo_signin

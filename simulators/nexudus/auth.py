@@ -4,7 +4,10 @@
   400 ``{"error":"unsupported_grant_type"}``, as does an unknown ``grant_type``.
 - ``grant_type=password``: ``username``, ``password`` and, for a 2FA user, ``totp``. A missing code
   gives 400 ``two_factor_auth_check``; a wrong password or code gives 400 ``invalid_grant``
-  (OAuth's usual answer, with an ``error_description``).
+  (OAuth's usual answer, with an ``error_description``). The research does not say whether an unknown
+  email reads differently from a wrong password; ``sign_in_errors`` picks the reading: "same" (the
+  default) answers both with one description, "distinct" gives an unknown email its own description
+  (still ``invalid_grant``). Both descriptions are the simulator's own wording.
 - ``grant_type=refresh_token``: ``refresh_token`` plus an optional ``client_id`` header (research
   uncertainty 8: FAUX refreshes without it). Absent, it defaults to the email, as on sign-in; a
   different ``client_id`` than the token was issued to is refused with ``invalid_grant``.
@@ -27,6 +30,9 @@ import time
 from ..httpbase import Response
 
 DENIED = "Authorization has been denied for this request."
+BAD_CREDENTIALS = "The user name or password is incorrect."
+UNKNOWN_USER = "There is no user with this email address."
+SIGN_IN_ERRORS = ("same", "distinct")
 
 
 def _oauth_error(error, description=None):
@@ -43,7 +49,10 @@ class NexudusAuth:
     access_token_ttl = 604799  # the documented expires_in, about 7 days
     refresh_token_ttl = 15 * 24 * 3600  # "Refresh Tokens are valid for 15 days"
 
-    def init_auth(self):
+    def init_auth(self, sign_in_errors="same"):
+        if sign_in_errors not in SIGN_IN_ERRORS:
+            raise ValueError(f"sign_in_errors must be 'same' or 'distinct', not {sign_in_errors!r}")
+        self.sign_in_errors = sign_in_errors
         self.clock_offset = 0.0  # seconds added to the wall clock
         self.wall_clock = time.time  # a test may freeze it (a constant) so time passes through clock_offset alone
         self.access_tokens = {}  # token: (user id, expires at)
@@ -65,8 +74,10 @@ class NexudusAuth:
 
     def _password_grant(self, form, client_id):
         user = self.data.user_by_email(form.get("username"))
+        if user is None and self.sign_in_errors == "distinct":
+            return _oauth_error("invalid_grant", UNKNOWN_USER)
         if user is None or form.get("password") != user["Password"]:
-            return _oauth_error("invalid_grant", "The user name or password is incorrect.")
+            return _oauth_error("invalid_grant", BAD_CREDENTIALS)
         if user["TotpCode"]:
             if not form.get("totp"):
                 return _oauth_error("two_factor_auth_check", "This user needs a two-factor authentication code.")

@@ -79,18 +79,20 @@ class NexudusSimulator(OverviewMixin, PaymentsMixin, NexudusAuth, SimulatorServe
         retry_after_on_429=False,
         refunded_amount_reading="amount",
         inclusive_reading="gross_unit_price",
+        sign_in_errors="same",
     ):
         """``limits``: a :class:`~.limits.NexudusLimits` (None: the documented ones). ``throttle_status``: 409
         as documented, or 429 as observed live; ``retry_after_on_429`` adds the header in 429 mode.
         ``refunded_amount_reading``: "amount" (a refund adds to the invoice's ``RefundedAmount``) or "zero" (it
         stays 0, as FAUX saw with ``COWORKER_INVOICE_REFUND``), for the seeded refunds and later ones.
         ``inclusive_reading``: how a tax-inclusive location's lines read, "gross_unit_price" or "net_lines"
-        (research uncertainty 10; :mod:`.invoices`)."""
+        (research uncertainty 10; :mod:`.invoices`). ``sign_in_errors``: "same" (an unknown email and a wrong
+        password get one ``invalid_grant`` description) or "distinct" (an unknown email gets its own; :mod:`.auth`)."""
         if throttle_status not in (409, 429):
             raise ValueError(f"throttle_status must be 409 or 429, not {throttle_status!r}")
         self.world = world or build_world()
         self.data = NexudusData.from_world(self.world, refunded_amount_reading, inclusive_reading)
-        self.init_auth()
+        self.init_auth(sign_in_errors)
         self.init_payments()
         self._faults = []  # prepared answers for the next API calls (None: drop the connection)
         self.limiter = RateLimiter(limits or NexudusLimits())

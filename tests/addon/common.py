@@ -76,6 +76,16 @@ class FreshServicesCase(TransactionCase):
         point_company_at(self.env, self.nexudus, self.qbo)
 
 
+def sign_in_nexudus(case, **typed):
+    """Click Test connection in Settings, type ``typed`` (email, password, totp) over the stored sign-in in
+    its dialog and click Sign in; return the dialog and the action the click returned."""
+    with case.enter_registry_test_mode():
+        opened = case.env["res.config.settings"].create({}).action_nexudus_test_connection()
+        dialog = case.env["nexudus.qbo.signin"].browse(opened["res_id"])
+        dialog.write(typed)
+        return dialog, dialog.action_sign_in()
+
+
 def connect_qbo(case, company=None):
     """Connect ``company`` to the QuickBooks simulator as the callback would, without a browser."""
     company = company or case.env.company
@@ -131,6 +141,7 @@ class CommittedServicesCase(TransactionCase):
             for key, value in saved_params.items():
                 env["ir.config_parameter"].set_param(f"{ADDON}.{key}", value or False)
             env["res.company"].browse(cls.company_id).write({f: saved_company[f] for f in CREDENTIAL_FIELDS})
+        with cls.registry.cursor() as cr:  # after that write, which may have dropped a token row in a cursor of its own
             cr.execute("DELETE FROM nexudus_qbo_token WHERE company_id = %s", (cls.company_id,))
 
     def committed_env(self, cr):

@@ -2,15 +2,14 @@ from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools.safe_eval import safe_eval
 
-from .common import ConnectorCase, connect_qbo
+from .common import ConnectorCase, connect_qbo, sign_in_nexudus
 
 
 @tagged("standard", "post_install", "-at_install")
 class TestChartMatching(ConnectorCase):
     def setUp(self):
         super().setUp()
-        with self.enter_registry_test_mode():
-            self.env["res.config.settings"].create({}).action_nexudus_test_connection()
+        sign_in_nexudus(self)
         connect_qbo(self)
         self.company = self.env.company
         self.london = self.env["nexudus.qbo.location"].search([("name", "=", "London Bridge")])

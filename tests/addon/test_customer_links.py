@@ -3,7 +3,7 @@ from odoo.tests import tagged
 
 from simulators.world import qbo_display_name
 
-from .common import ConnectorCase, FreshServicesCase, connect_qbo
+from .common import ConnectorCase, FreshServicesCase, connect_qbo, sign_in_nexudus
 from .transfer_common import import_invoices, prepare_transfers, qbo_rows, send
 
 
@@ -245,8 +245,7 @@ class TestCreateItems(ConnectorCase):
 
     def setUp(self):
         super().setUp()
-        with self.enter_registry_test_mode():
-            self.env["res.config.settings"].create({}).action_nexudus_test_connection()
+        sign_in_nexudus(self)
         connect_qbo(self)
         with self.enter_registry_test_mode():
             self.env["nexudus.qbo.account.map"].action_refresh_lists()

@@ -3,7 +3,7 @@ import copy
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import ConnectorCase, connect_qbo
+from .common import ConnectorCase, connect_qbo, sign_in_nexudus
 
 
 @tagged("standard", "post_install", "-at_install")
@@ -15,8 +15,7 @@ class TestPreflight(ConnectorCase):
         self.addCleanup(lambda: (preferences.clear(), preferences.update(saved)))
         self.sales_prefs = preferences["SalesFormsPrefs"]
         self.currency_prefs = preferences["CurrencyPrefs"]
-        with self.enter_registry_test_mode():
-            self.env["res.config.settings"].create({}).action_nexudus_test_connection()
+        sign_in_nexudus(self)
         self.company = self.env.company
         self.company.nexudus_location_ids = self.env["nexudus.qbo.location"].search([])
 

@@ -44,7 +44,9 @@ class TestQboOAuthRoundTrip(SimulatedServicesMixin, HttpCase):
     def test_connect_through_the_consent_page_and_the_callback(self):
         response = self._callback(self._consent())
         self.assertEqual(response.status_code, 303)
-        self.assertIn("action-nexudus_qbo_connector.action_nexudus_qbo_settings", response.headers["Location"])
+        self.assertTrue(
+            response.headers["Location"].endswith("/odoo/action-nexudus_qbo_connector.action_qbo_connected")
+        )
         company = self.env.company
         company.invalidate_recordset()
         self.assertEqual(company.qbo_state, "connected")
@@ -53,6 +55,27 @@ class TestQboOAuthRoundTrip(SimulatedServicesMixin, HttpCase):
         self.assertEqual(company.qbo_country, "GB")
         settings = self.env["res.config.settings"].create({})
         self.assertEqual(settings.qbo_company_name, "Bridge Coworking Ltd")
+
+    def test_the_page_after_the_callback_confirms_the_connection(self):
+        """What the browser loads after the callback: the server action the redirect names, which the web
+        client runs with /web/action/run."""
+        admin = self.env.ref("base.user_admin")
+        after_callback = self.env.ref("nexudus_qbo_connector.action_qbo_connected").with_user(admin)
+        settings_action = self.env.ref("nexudus_qbo_connector.action_nexudus_qbo_settings")
+        self.assertEqual(after_callback.run()["id"], settings_action.id)  # not connected: just Settings
+        self._callback(self._consent())
+        self.env.invalidate_all()
+        action = after_callback.run()
+        self.assertEqual((action["tag"], action["params"]["type"]), ("display_notification", "success"))
+        self.assertEqual(action["params"]["title"], "Connected to QuickBooks")
+        self.assertIn("QuickBooks company Bridge Coworking Ltd (GB)", action["params"]["message"])
+        self.assertEqual(action["params"]["next"]["id"], settings_action.id)
+
+    def test_the_browser_shows_the_notification_after_the_callback(self):
+        self._callback(self._consent())
+        self.start_tour(
+            "/odoo/action-nexudus_qbo_connector.action_qbo_connected", "nexudus_qbo_connected_tour", login="admin"
+        )
 
     def test_replayed_state_is_refused(self):
         redirect = self._consent()

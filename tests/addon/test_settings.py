@@ -4,7 +4,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import ADDON, ConnectorCase, connect_qbo
+from .common import ADDON, ConnectorCase, connect_qbo, sign_in_nexudus
 
 TOGGLES = (
     "nexudus_qbo_send_payments",
@@ -24,8 +24,7 @@ class TestSettings(ConnectorCase):
             self.assertFalse(settings[toggle], toggle)
 
     def test_settings_round_trip(self):
-        with self.enter_registry_test_mode():
-            self.env["res.config.settings"].create({}).action_nexudus_test_connection()
+        sign_in_nexudus(self)
         connect_qbo(self)
         with self.enter_registry_test_mode():
             self.env.company._qbo_refresh_lists()
@@ -71,8 +70,7 @@ class TestSettings(ConnectorCase):
         self.assertEqual(rates["Zero-rated"], 0)
 
     def test_locations_are_listed_by_test_connection(self):
-        with self.enter_registry_test_mode():
-            self.env["res.config.settings"].create({}).action_nexudus_test_connection()
+        sign_in_nexudus(self)
         locations = self.env["nexudus.qbo.location"].search([("company_id", "=", self.env.company.id)])
         self.assertEqual(
             sorted(locations.mapped("nexudus_id")),

@@ -1,7 +1,7 @@
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from .common import ConnectorCase, connect_qbo
+from .common import ConnectorCase, connect_qbo, sign_in_nexudus
 
 
 @tagged("standard", "post_install", "-at_install")
@@ -10,8 +10,7 @@ class TestTaxMapRates(ConnectorCase):
 
     def setUp(self):
         super().setUp()
-        with self.enter_registry_test_mode():
-            self.env["res.config.settings"].create({}).action_nexudus_test_connection()
+        sign_in_nexudus(self)
         connect_qbo(self)
         self.company = self.env.company
         with self.enter_registry_test_mode():

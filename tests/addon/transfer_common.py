@@ -2,15 +2,14 @@
 
 from decimal import Decimal
 
-from .common import connect_qbo
+from .common import connect_qbo, sign_in_nexudus
 
 
 def prepare_transfers(case, company=None):
     """Connect both sides, refresh and complete the mappings as an operator would, and switch off the
     QuickBooks automation the pre-flight checks refuse."""
     company = company or case.env.company
-    with case.enter_registry_test_mode():
-        case.env["res.config.settings"].create({}).action_nexudus_test_connection()
+    sign_in_nexudus(case)
     connect_qbo(case, company)
     sales = case.qbo.company.preferences["SalesFormsPrefs"]
     sales["AutoApplyCredit"] = sales["AutoApplyPayments"] = False

@@ -165,6 +165,23 @@ def test_bad_credentials_are_an_invalid_grant(sim, username, password):
     assert "access_token" not in response.json()
 
 
+@pytest.mark.parametrize(
+    ("reading", "unknown_user_says"),
+    [("same", "The user name or password is incorrect."), ("distinct", "There is no user with this email address.")],
+)
+def test_sign_in_errors_reading_decides_what_an_unknown_email_is_told(reading, unknown_user_says):
+    with NexudusSimulator(sign_in_errors=reading) as server:
+        unknown = sign_in(server, "nobody@example.com", "secret").json()
+        wrong_password = sign_in(server, ADMIN, "wrong").json()
+    assert unknown == {"error": "invalid_grant", "error_description": unknown_user_says}
+    assert wrong_password == {"error": "invalid_grant", "error_description": "The user name or password is incorrect."}
+
+
+def test_sign_in_errors_reading_must_be_known():
+    with pytest.raises(ValueError, match="sign_in_errors"):
+        NexudusSimulator(sign_in_errors="maybe")
+
+
 def test_two_factor_user_needs_the_totp_code(sim):
     missing = sign_in(sim, TWO_FA)
     assert missing.status_code == 400

@@ -109,6 +109,19 @@ def test_wrong_password_and_missing_api_access_are_explained(sim, stored):
         list(client_for(sim, stored, email="noapi@example.com").list("businesses"))
 
 
+def test_a_token_just_issued_and_refused_is_not_signed_in_again(sim, stored):
+    before = len(sim.request_log)
+    with pytest.raises(AuthError, match="API access"):
+        list(client_for(sim, stored, email="noapi@example.com").list("businesses"))
+    assert [path for _method, path, _params in sim.request_log[before:]] == ["/api/token", "/api/sys/businesses"]
+
+
+def test_refused_sign_in_keeps_nexudus_own_words(sim, stored):
+    with pytest.raises(InvalidGrantError) as caught:
+        client_for(sim, stored, password="wrong").sign_in()  # noqa: S106
+    assert caught.value.detail == "The user name or password is incorrect."
+
+
 def test_long_throttle_is_raised_with_its_wait(sim, stored):
     client = client_for(sim, stored)
     client.sign_in()
