@@ -1,1 +1,1 @@
-from . import nexudus_qbo_preflight, nexudus_qbo_preflight_line
+from . import nexudus_qbo_map_all_locations, nexudus_qbo_preflight, nexudus_qbo_preflight_line

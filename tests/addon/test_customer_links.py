@@ -240,7 +240,7 @@ class TestNamesakesInvoices(FreshServicesCase):
 
 
 @tagged("standard", "post_install", "-at_install")
-class TestCreateItems(ConnectorCase):
+class TestCreateItems(FreshServicesCase):
     """“Create QuickBooks items”: one Service item per mapped account, named after it."""
 
     def setUp(self):
@@ -260,22 +260,63 @@ class TestCreateItems(ConnectorCase):
         self.assertFalse(any(maps.mapped("ready")))
         first, others = maps[0], maps[1:]
         with self.enter_registry_test_mode():
-            first.action_create_items()
+            notification = first.action_create_items()
         item = first.qbo_item_id
         self.assertEqual((item.name, item.item_type, item.income_account_id), ("Hot Desk Revenue", "Service",
                                                                               first.qbo_account_id))  # fmt: skip
         self.assertTrue(first.ready)
+        self.assertEqual(notification["params"]["type"], "success")
+        self.assertEqual(
+            notification["params"]["message"],
+            "Created in QuickBooks: Hot Desk Revenue. Mappings given their item: 1.",
+        )
         qbo_items = [r for r in self.qbo.company.table("Item").rows.values() if r["Name"] == "Hot Desk Revenue"]
         self.assertEqual(len(qbo_items), 1)
         self.assertEqual(qbo_items[0]["IncomeAccountRef"]["value"], first.qbo_account_id.qbo_id)
         # The other locations' rows map the same account: the item is adopted, not created again.
+        writes = len(self.qbo.writes)
         with self.enter_registry_test_mode():
-            others.action_create_items()
+            notification = others.action_create_items()
         self.assertEqual(others.mapped("qbo_item_id"), item)
-        self.assertEqual(len([r for r in self.qbo.company.table("Item").rows.values()
-                              if r["Name"] == "Hot Desk Revenue"]), 1)  # fmt: skip
+        self.assertEqual(len(self.qbo.writes), writes, "nothing is written to QuickBooks")
+        self.assertEqual(
+            notification["params"]["message"],
+            f"Adopted (QuickBooks already has them, with the same name and account): Hot Desk Revenue. "
+            f"Mappings given their item: {len(others)}.",
+        )
 
-    def test_rows_without_account_are_refused(self):
-        unmatched = self.env["nexudus.qbo.account.map"].search([("nexudus_code", "=", "PRD-001")])
-        with self.assertRaisesRegex(UserError, "Select mappings that have a QuickBooks account"):
-            unmatched.action_create_items()
+    def test_an_item_made_in_quickbooks_since_the_last_refresh_is_adopted(self):
+        maps = self.env["nexudus.qbo.account.map"].search([("company_id", "=", self.env.company.id)])
+        desk = maps.filtered(lambda m: m.nexudus_code == "DESK-01")[:1]
+        events = maps.filtered(lambda m: m.nexudus_code == "EVT-001")[:1]
+        events.qbo_account_id = self.env["nexudus.qbo.account"].search([("acct_num", "=", "evt-001")])
+        name = events.qbo_account_id.name
+        self.assertFalse(self.env["nexudus.qbo.item"].search([("name", "=", name)]))
+        with self.enter_registry_test_mode():  # someone creates the item in QuickBooks, not through Odoo
+            self.env.company._qbo_client().call(
+                "POST",
+                "item",
+                json={"Name": name, "Type": "Service", "IncomeAccountRef": {"value": events.qbo_account_id.qbo_id}},
+            )
+        with self.enter_registry_test_mode():
+            notification = (desk | events).action_create_items()
+        self.assertEqual(events.qbo_item_id.name, name)
+        self.assertEqual(
+            notification["params"]["message"],
+            "Created in QuickBooks: Hot Desk Revenue. Adopted (QuickBooks already has them, with the same name and "
+            f"account): {name}. Mappings given their item: 2.",
+        )
+
+    def test_nothing_to_create_warns_why(self):
+        maps = self.env["nexudus.qbo.account.map"].search([("company_id", "=", self.env.company.id)])
+        unmatched = maps.filtered(lambda m: m.nexudus_code == "PRD-001")
+        payments = maps.filtered(lambda m: m.nexudus_code == "PAY-001")
+        writes = len(self.qbo.writes)
+        notification = (unmatched | payments).action_create_items()
+        self.assertEqual(len(self.qbo.writes), writes)
+        self.assertEqual(notification["params"]["type"], "warning")
+        self.assertEqual(
+            notification["params"]["message"],
+            f"Of the selected mappings, {len(unmatched)} have no QuickBooks account yet: pick the account first; "
+            f"{len(payments)} are Payments accounts, which need no item.",
+        )
