@@ -1,5 +1,5 @@
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from simulators.world import qbo_display_name
 
@@ -320,3 +320,54 @@ class TestCreateItems(FreshServicesCase):
             f"Of the selected mappings, {len(unmatched)} have no QuickBooks account yet: pick the account first; "
             f"{len(payments)} are Payments accounts, which need no item.",
         )
+
+
+@tagged("standard", "post_install", "-at_install")
+class TestQuickBooksCustomerList(FreshServicesCase):
+    """The QuickBooks customers are read into Odoo like the accounts; a link picks its customer from them."""
+
+    def test_refresh_reads_the_active_customers_and_a_picked_customer_is_used_by_the_next_transfer(self):
+        company = prepare_transfers(self)  # includes Refresh lists
+        listed = self.env["nexudus.qbo.customer"].search([("company_id", "=", company.id)])
+        active = {row["Id"]: row["DisplayName"] for row in qbo_rows(self, "Customer") if row.get("Active", True)}
+        self.assertEqual({c.qbo_id: c.name for c in listed}, active)
+        self.assertNotIn("Harbour Tenants (deleted)", listed.mapped("name"), "inactive customers are not offered")
+        cool_cars = listed.filtered(lambda c: c.name == "Cool Cars")
+        self.assertTrue(cool_cars)
+
+        invoices = import_invoices(self).filtered(
+            lambda r: r.transfer_state == "to_send" and r.currency_code == company.qbo_home_currency
+        )
+        picked, other = (
+            invoices[0],
+            invoices.filtered(lambda r: r.nexudus_coworker_id != invoices[0].nexudus_coworker_id)[0],
+        )
+        with Form(self.env["nexudus.qbo.customer.link"]) as form:
+            form.nexudus_coworker_id = picked.nexudus_coworker_id
+            form.customer_id = cool_cars
+        link = form.record
+        self.assertEqual(
+            (link.qbo_customer_id, link.qbo_display_name, link.link_kind), (cool_cars.qbo_id, "Cool Cars", "manual")
+        )
+        customers_before = len(qbo_rows(self, "Customer"))
+        send(self, picked)
+        self.assertEqual(picked.transfer_state, "sent", picked.transfer_reason)
+        entity = "CreditMemo" if picked.is_credit_note else "Invoice"
+        document = next(row for row in qbo_rows(self, entity) if row["Id"] == picked.qbo_id)
+        self.assertEqual(document["CustomerRef"]["value"], cool_cars.qbo_id)
+        self.assertEqual(len(qbo_rows(self, "Customer")), customers_before, "no customer is created for it")
+
+        # A customer the connector creates in QuickBooks is in the list at once.
+        send(self, other)
+        self.assertEqual(other.transfer_state, "sent", other.transfer_reason)
+        made = self.env["nexudus.qbo.customer.link"].search([("nexudus_coworker_id", "=", other.nexudus_coworker_id)])
+        self.assertIn(made.customer_id, self.env["nexudus.qbo.customer"].search([("company_id", "=", company.id)]))
+        self.assertEqual(
+            {row["Id"]: row["DisplayName"] for row in qbo_rows(self, "Customer")}[made.qbo_customer_id],
+            made.customer_id.name,
+        )
+        # The list and the form offer the QuickBooks customer, without creating one from Odoo.
+        for view_type in ("list", "form"):
+            arch = link.get_views([(False, view_type)])["views"][view_type]["arch"]
+            self.assertIn('name="customer_id"', arch)
+            self.assertIn("no_create", arch)
