@@ -1,4 +1,5 @@
-from odoo.exceptions import ValidationError
+from odoo import Command
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools.safe_eval import safe_eval
 
@@ -105,6 +106,36 @@ class TestChartMatching(ConnectorCase):
             len(self.env["nexudus.qbo.account.map"].search([("nexudus_code", "=", "MEM-001")])),
             len(self.company.nexudus_location_ids),
         )
+
+    def test_users_read_the_mappings_and_managers_change_them(self):
+        self._refresh()
+        user = self.env["res.users"].create(
+            {
+                "name": "Finance clerk",
+                "login": "nqc_finance_clerk",
+                "group_ids": [Command.set([self.env.ref("nexudus_qbo_connector.group_nexudus_qbo_user").id])],
+            }
+        )
+        as_user = self.env(user=user)
+        menus = as_user["ir.ui.menu"]._visible_menu_ids()
+        for xml_id in ("menu_nexudus_qbo_account_map", "menu_nexudus_qbo_tax_map", "menu_nexudus_qbo_customer_link"):
+            self.assertIn(self.env.ref(f"nexudus_qbo_connector.{xml_id}").id, menus, xml_id)
+        membership = as_user["nexudus.qbo.account.map"].search([("nexudus_code", "=", "MEM-001")], limit=1)
+        self.assertEqual(membership.qbo_account_id.name, "Membership Revenue")
+        self.assertTrue(as_user["nexudus.qbo.tax.map"].search_count([]))
+        self.assertFalse(as_user["nexudus.qbo.customer.link"].search([]))  # readable, none yet
+        with self.assertRaises(AccessError):
+            membership.qbo_account_id = False
+        with self.assertRaises(AccessError):
+            self._tax_map("20.0% S").with_user(user).qbo_tax_code_id = False
+        with self.assertRaises(AccessError):
+            membership.action_create_items()
+        with self.assertRaises(AccessError):
+            as_user["nexudus.qbo.account.map"].action_refresh_lists()
+        # The list opens read-only for them, without the buttons that change mappings.
+        arch = as_user["nexudus.qbo.account.map"].get_views([(False, "list")])["views"]["list"]["arch"]
+        self.assertIn('edit="False"', arch)
+        self.assertNotIn("action_map_for_all_locations", arch)
 
     def _offered(self, mapping):
         """The QuickBooks accounts the mapping's account field offers (its domain, evaluated as the client does)."""
