@@ -6,6 +6,7 @@ from odoo.exceptions import UserError
 from ..tools import matching
 from ..tools.errors import ApiError, RejectedError
 from ..tools.qbo_client import quote
+from ..tools.transferability import CUSTOMER_LINKS, MANAGERS
 
 DUPLICATE_NAME = "6240"
 LINK_LOCK_NAMESPACE = 0x4E52  # pg advisory lock class for "one worker links this Nexudus customer"
@@ -225,9 +226,11 @@ class NexudusQboCustomerLink(models.Model):
                 raise UserError(
                     self.env._(
                         "The QuickBooks customer “%(name)s” the connector names Nexudus customer %(id)s after is "
-                        "taken: %(why)s. Rename it in QuickBooks, or link this Nexudus customer by hand "
-                        "(Mappings › Customer links).",
+                        "taken: %(why)s. Rename it in QuickBooks, or (%(who)s) link this Nexudus customer by hand "
+                        "in %(where)s.",
                         name=candidate,
+                        who=MANAGERS,
+                        where=CUSTOMER_LINKS,
                         id=coworker["Id"],
                         why=holder,
                     )

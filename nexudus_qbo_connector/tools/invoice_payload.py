@@ -26,7 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .matching import percent, rate
-from .transferability import invoice_label
+from .transferability import ACCOUNT_MAPPINGS, ADMINISTRATORS, MANAGERS, SETTINGS, TAX_MAPPINGS, invoice_label
 
 CENT = Decimal("0.01")
 UNIT_PRICE_PLACES = Decimal("0.00001")
@@ -280,7 +280,7 @@ def _line(line, net, tax, where, target, problems):
     if not item_id:
         problems.append(
             f"{where}: Nexudus account {code or '(none)'} “{line.get('FinancialAccountName') or ''}” has no "
-            "QuickBooks item. Fix: map it in Nexudus–QuickBooks › Account mappings."
+            f"QuickBooks item. Fix ({MANAGERS}): map it in {ACCOUNT_MAPPINGS}."
         )
         return None, None
     tax_target = _tax_target(line, target)
@@ -288,7 +288,8 @@ def _line(line, net, tax, where, target, problems):
         name = (line.get("TaxCategoryName") or "").strip() or "no tax rate"
         problems.append(
             f"{where}: Nexudus tax rate “{name}” {percent(line.get('TaxRate'))} has no QuickBooks tax code. "
-            "Fix: map it in Nexudus–QuickBooks › Tax mappings (or choose the Default tax code in Settings)."
+            f"Fix ({MANAGERS}): map it in {TAX_MAPPINGS} (or {ADMINISTRATORS}: choose the Default tax code in "
+            f"{SETTINGS})."
         )
         return None, None
     quantity = Decimal(str(line.get("Quantity") or 0))

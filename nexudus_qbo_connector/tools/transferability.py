@@ -1,8 +1,8 @@
 """Can this Nexudus invoice go to QuickBooks? Every reason it cannot, in words an accountant can act on.
 
 Plain data in: the Nexudus invoice and line dicts, and a ``Chart`` that answers mapping questions (the
-addon builds it from its mapping records). Each problem names the invoice, the line, the code and
-where to fix it.
+addon builds it from its mapping records). Each problem names the invoice, the line, the code, where
+to fix it and who can.
 """
 
 from dataclasses import dataclass, field
@@ -10,8 +10,14 @@ from dataclasses import dataclass, field
 from .matching import percent, rate
 
 NO_TAX_NAMES = {"", "[no tax]"}
-ACCOUNT_MAPPINGS = "Nexudus–QuickBooks › Account mappings"
-TAX_MAPPINGS = "Nexudus–QuickBooks › Tax mappings"
+# Where each fix is made (the menus), and who may make it: the connector's Users see the mappings
+# read-only, its Managers change them, and only administrators open the Settings.
+MANAGERS = "Nexudus–QuickBooks managers"
+ADMINISTRATORS = "administrators"
+ACCOUNT_MAPPINGS = "Nexudus–QuickBooks › Mappings › Account mappings"
+TAX_MAPPINGS = "Nexudus–QuickBooks › Mappings › Tax mappings"
+CUSTOMER_LINKS = "Nexudus–QuickBooks › Mappings › Customer links"
+PAYMENT_METHODS = "Nexudus–QuickBooks › Mappings › Payment methods"
 SETTINGS = "Settings › Nexudus ↔ QuickBooks Online"
 
 
@@ -39,7 +45,7 @@ def transfer_problems(invoice, lines, chart, coworker=None):
     if location_id not in chart.served_locations:
         return [
             f"Invoice {label} belongs to Nexudus location “{invoice.get('BusinessName') or location_id}”, "
-            f"which this company does not serve. Fix: add it to Locations served in {SETTINGS}."
+            f"which this company does not serve. Fix ({ADMINISTRATORS}): add it to Locations served in {SETTINGS}."
         ]
     problems = []
     currency = invoice.get("CurrencyCode") or ""
@@ -80,33 +86,35 @@ def _line_problems(label, location_id, line, chart):
         mapping = f"Nexudus account {code} “{name}”"
         if account is None:
             problems.append(
-                f"{where}: {mapping} is not in the chart of this location. Fix: refresh the lists "
-                f"in {ACCOUNT_MAPPINGS}, or correct the line's account in Nexudus."
+                f"{where}: {mapping} is not in the chart of this location. Fix ({MANAGERS}): refresh the "
+                f"lists in {ACCOUNT_MAPPINGS}, or correct the line's account in Nexudus."
             )
         elif not account["has_account"]:
             reason = f" ({account['reason']})" if account.get("reason") else ""
-            problems.append(f"{where}: {mapping} is not mapped{reason}. Fix: map {mapping} in {ACCOUNT_MAPPINGS}.")
+            problems.append(
+                f"{where}: {mapping} is not mapped{reason}. Fix ({MANAGERS}): map {mapping} in {ACCOUNT_MAPPINGS}."
+            )
         elif not account["ready"]:
             problems.append(
-                f"{where}: {mapping} has no QuickBooks item. Fix: pick one, or use “Create "
+                f"{where}: {mapping} has no QuickBooks item. Fix ({MANAGERS}): pick one, or use “Create "
                 f"QuickBooks items”, in {ACCOUNT_MAPPINGS}."
             )
     tax_name = (line.get("TaxCategoryName") or "").strip()
     if tax_name.lower() in NO_TAX_NAMES and not line.get("TaxRate"):
         if not chart.has_default_tax_code:
             problems.append(
-                f"{where}: the line has no tax rate and no Default tax code is chosen. Fix: choose "
-                f"the Default tax code in {SETTINGS}."
+                f"{where}: the line has no tax rate and no Default tax code is chosen. Fix "
+                f"({ADMINISTRATORS}): choose the Default tax code in {SETTINGS}."
             )
         return problems
     tax = chart.taxes.get((location_id, tax_name, rate(line.get("TaxRate"))))
     mapping = f"Nexudus tax rate “{tax_name}” {percent(line.get('TaxRate'))}"
     if tax is None:
         problems.append(
-            f"{where}: {mapping} is not among this location's tax rates. Fix: refresh the lists in "
-            f"{TAX_MAPPINGS}, or correct the line's tax rate in Nexudus."
+            f"{where}: {mapping} is not among this location's tax rates. Fix ({MANAGERS}): refresh the lists "
+            f"in {TAX_MAPPINGS}, or correct the line's tax rate in Nexudus."
         )
     elif not tax["ready"]:
         reason = f" ({tax['reason']})" if tax.get("reason") else ""
-        problems.append(f"{where}: {mapping} is not mapped{reason}. Fix: map {mapping} in {TAX_MAPPINGS}.")
+        problems.append(f"{where}: {mapping} is not mapped{reason}. Fix ({MANAGERS}): map {mapping} in {TAX_MAPPINGS}.")
     return problems
