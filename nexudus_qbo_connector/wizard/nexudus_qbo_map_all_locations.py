@@ -20,13 +20,12 @@ class NexudusQboMapAllLocations(models.TransientModel):
     nexudus_code = fields.Char("Nexudus code", required=True, readonly=True)
     nexudus_name = fields.Char("Nexudus name", readonly=True)
     nexudus_type = fields.Selection(ACCOUNT_TYPES, string="Nexudus type", required=True, readonly=True)
-    map_ids = fields.Many2many(
-        "nexudus.qbo.account.map",
-        string="Mappings",
-        compute="_compute_map_ids",
-        help="The account's mapping in each served location whose Nexudus chart has it.",
+    location_ids = fields.Many2many(
+        "nexudus.qbo.location",
+        string="Locations",
+        compute="_compute_location_ids",
+        help="The served locations whose Nexudus chart has this account: it is mapped in each of them.",
     )
-    location_ids = fields.Many2many("nexudus.qbo.location", string="Locations", compute="_compute_map_ids")
     qbo_account_id = fields.Many2one(
         "nexudus.qbo.account",
         string="QuickBooks account",
@@ -44,10 +43,9 @@ class NexudusQboMapAllLocations(models.TransientModel):
     )
 
     @api.depends("company_id", "nexudus_code", "nexudus_name")
-    def _compute_map_ids(self):
+    def _compute_location_ids(self):
         for wizard in self:
-            wizard.map_ids = wizard._mappings()
-            wizard.location_ids = wizard.map_ids.location_id
+            wizard.location_ids = wizard._mappings().location_id
 
     def _mappings(self):
         """The rows of this Nexudus account (same code and name) in the locations the company serves."""
