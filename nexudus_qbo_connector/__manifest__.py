@@ -1,6 +1,6 @@
 {
     "name": "Nexudus – QuickBooks Online Connector",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "summary": "Transfer Nexudus invoices and payments to QuickBooks Online, exactly once, from Odoo",
     "category": "Accounting/Accounting",
     "author": "nexudus_qbo_connector developers",
@@ -14,6 +14,7 @@
         "views/res_config_settings_views.xml",
         "wizard/nexudus_qbo_preflight_views.xml",
         "wizard/nexudus_qbo_signin_views.xml",
+        "wizard/nexudus_qbo_map_all_locations_views.xml",
         "views/nexudus_qbo_list_views.xml",
         "views/nexudus_qbo_mapping_views.xml",
         "views/nexudus_qbo_invoice_views.xml",

@@ -5,6 +5,7 @@ from . import (
     nexudus_qbo_account,
     nexudus_qbo_account_map,
     nexudus_qbo_coworker,
+    nexudus_qbo_customer,
     nexudus_qbo_customer_link,
     nexudus_qbo_financial_account,
     nexudus_qbo_invoice,

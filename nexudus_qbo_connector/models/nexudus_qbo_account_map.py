@@ -10,6 +10,15 @@ from .nexudus_qbo_financial_account import ACCOUNT_TYPES
 # QBO account types of the Revenue classification: what an item's income account for sales can be.
 INCOME_TYPES = ("Income", "Other Income")
 
+# What a mapping (or the form mapping an account for all locations) offers, by its ``company_id`` and
+# ``nexudus_type``. Sales: an income account; Payments: an account payments can be deposited to; others: any.
+QBO_ACCOUNT_DOMAIN = (
+    f"[('company_id', '=', company_id)] + ("
+    f"[('account_type', 'in', {list(INCOME_TYPES)!r})] if nexudus_type == 'sales' else "
+    f"[('account_type', 'in', {list(DEPOSIT_TYPES)!r})] if nexudus_type == 'payments' else [])"
+)
+QBO_ITEM_DOMAIN = "[('company_id', '=', company_id), ('item_type', '=', 'Service')]"
+
 MATCH_STATES = [
     ("matched", "Matched"),
     ("manual", "Set by hand"),
@@ -40,10 +49,7 @@ class NexudusQboAccountMap(models.Model):
         "nexudus.qbo.account",
         string="QuickBooks account",
         check_company=True,
-        # Sales: an income account; Payments: an account payments can be deposited to; others: any.
-        domain=f"[('company_id', '=', company_id)] + ("
-        f"[('account_type', 'in', {list(INCOME_TYPES)!r})] if nexudus_type == 'sales' else "
-        f"[('account_type', 'in', {list(DEPOSIT_TYPES)!r})] if nexudus_type == 'payments' else [])",
+        domain=QBO_ACCOUNT_DOMAIN,
         help="Sales accounts go to a QuickBooks Income or Other Income account, the Payments account to a Bank or "
         "Other Current Asset account.",
     )
@@ -51,7 +57,7 @@ class NexudusQboAccountMap(models.Model):
         "nexudus.qbo.item",
         string="QuickBooks item",
         check_company=True,
-        domain="[('company_id', '=', company_id), ('item_type', '=', 'Service')]",
+        domain=QBO_ITEM_DOMAIN,
         help="The product/service QuickBooks invoice lines of this account carry. Create one per account "
         "with “Create QuickBooks items”, or pick an existing Service item.",
     )
@@ -153,36 +159,118 @@ class NexudusQboAccountMap(models.Model):
             rows = self.filtered(lambda r, c=company: r.company_id == c)
             rows._auto_match(company._nexudus_qbo_accounts_as_rows(), company._nexudus_qbo_items())
 
+    def action_map_for_all_locations(self):
+        """Open the form that maps this row's Nexudus account (code and name) in every served location."""
+        if len(self) != 1:
+            raise UserError(self.env._("Select one mapping: its Nexudus account is mapped for all locations."))
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Map for all locations"),
+            "res_model": "nexudus.qbo.map.all.locations",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_company_id": self.company_id.id,
+                "default_nexudus_code": self.nexudus_code,
+                "default_nexudus_name": self.nexudus_name,
+                "default_nexudus_type": self.nexudus_type,
+                "default_qbo_account_id": self.qbo_account_id.id,
+                "default_qbo_item_id": self.qbo_item_id.id,
+            },
+        }
+
     def action_refresh_lists(self):
         self.env.company._nexudus_qbo_refresh_chart()
 
     # -- items ---------------------------------------------------------------------------------------
     def action_create_items(self):
-        """Create one QuickBooks Service item per selected mapping, named after the account and using
-        it as income account; an existing item of that name with that account is adopted instead."""
+        """Give each selected mapping a QuickBooks Service item named after its account and using it as
+        income account: created in QuickBooks, or an existing item of that name with that account adopted.
+        The notification names the items created and adopted, or says why nothing was done."""
+        self.check_access("write")  # before anything is created in QuickBooks
         rows = self.filtered(lambda r: r.qbo_account_id and not r.qbo_item_id and r.nexudus_type != "payments")
         if not rows:
-            raise UserError(
-                self.env._(
-                    "Select mappings that have a QuickBooks account and no item yet (Payments accounts need none)."
-                )
-            )
+            return self._notify(self.env._("No QuickBooks item created"), self._nothing_to_create_reason(), "warning")
+        created, adopted = {}, {}
         for company in rows.company_id:
             client = company._qbo_client()
+            done = {}  # account -> item, so that rows sharing an account share one call
             for row in rows.filtered(lambda r, c=company: r.company_id == c):
-                row._create_item(client)
-        return True
+                item = done.get(row.qbo_account_id)
+                if not item:
+                    item, made = row._create_item(client)
+                    done[row.qbo_account_id] = item
+                    (created if made else adopted)[item.id] = item.name
+                row.with_context(nexudus_qbo_auto_match=True).write({"qbo_item_id": item.id, "match_reason": False})
+        parts = []
+        if created:
+            parts.append(self.env._("Created in QuickBooks: %(names)s.", names=", ".join(sorted(created.values()))))
+        if adopted:
+            parts.append(
+                self.env._(
+                    "Adopted (QuickBooks already has them, with the same name and account): %(names)s.",
+                    names=", ".join(sorted(adopted.values())),
+                )
+            )
+        parts.append(self.env._("Mappings given their item: %(count)s.", count=len(rows)))
+        return self._notify(self.env._("QuickBooks items"), " ".join(parts))
+
+    def _nothing_to_create_reason(self):
+        """Why none of these mappings can get an item, counted by reason."""
+        with_item = self.filtered("qbo_item_id")
+        no_account = self.filtered(lambda r: not r.qbo_account_id and r.nexudus_type != "payments")
+        payments = self.filtered(lambda r: r.nexudus_type == "payments" and not r.qbo_item_id)
+        reasons = []
+        if with_item:
+            reasons.append(self.env._("%(count)s already have an item", count=len(with_item)))
+        if no_account:
+            reasons.append(
+                self.env._("%(count)s have no QuickBooks account yet: pick the account first", count=len(no_account))
+            )
+        if payments:
+            reasons.append(self.env._("%(count)s are Payments accounts, which need no item", count=len(payments)))
+        if not reasons:
+            return self.env._("Select the mappings that need an item first.")
+        return self.env._("Of the selected mappings, %(reasons)s.", reasons="; ".join(reasons))
+
+    def _notify(self, title, message, kind="success"):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "type": kind,
+                "sticky": kind == "warning",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def _create_item(self, client):
+        """``(item, created)``: the QuickBooks Service item for this row's account, created, or adopted
+        (``created`` False) when one of that name with that account is in the list read or in QuickBooks."""
         account = self.qbo_account_id
         name = matching.clean_name(account.name)
         body = {"Name": name, "Type": "Service", "IncomeAccountRef": {"value": account.qbo_id}}
+        listed = self.env["nexudus.qbo.item"].search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("name", "=", name),
+                ("item_type", "=", "Service"),
+                ("income_account_id", "=", account.id),
+            ],
+            limit=1,
+        )
+        if listed:
+            return listed, False
         request_id = f"nqc-item-{self.company_id.id}-{account.qbo_id}"
+        created = True
         try:
             row = client.call("POST", "item", params={"requestid": request_id}, json=body)["Item"]
         except RejectedError as exc:
             if exc.code != "6240":
                 raise UserError(self._item_error(name, exc)) from exc
+            created = False
             row = next(iter(client.query_all("Item", f"Name = {quote(name)}")), None)
             income = ((row or {}).get("IncomeAccountRef") or {}).get("value")
             if income != account.qbo_id:
@@ -196,8 +284,7 @@ class NexudusQboAccountMap(models.Model):
                 ) from exc
         except ApiError as exc:
             raise UserError(self._item_error(name, exc)) from exc
-        item = self.company_id._nexudus_qbo_store_item(row)
-        self.with_context(nexudus_qbo_auto_match=True).write({"qbo_item_id": item.id, "match_reason": False})
+        return self.company_id._nexudus_qbo_store_item(row), created
 
     def _item_error(self, name, exc):
         return self.env._(

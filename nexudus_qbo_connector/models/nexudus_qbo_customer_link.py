@@ -6,6 +6,7 @@ from odoo.exceptions import UserError
 from ..tools import matching
 from ..tools.errors import ApiError, RejectedError
 from ..tools.qbo_client import quote
+from ..tools.transferability import CUSTOMER_LINKS, MANAGERS
 
 DUPLICATE_NAME = "6240"
 LINK_LOCK_NAMESPACE = 0x4E52  # pg advisory lock class for "one worker links this Nexudus customer"
@@ -33,6 +34,7 @@ class NexudusQboCustomerLink(models.Model):
 
     _name = "nexudus.qbo.customer.link"
     _description = "Nexudus–QuickBooks customer link"
+    _check_company_auto = True
     _order = "qbo_display_name"
     _rec_name = "qbo_display_name"
 
@@ -46,8 +48,18 @@ class NexudusQboCustomerLink(models.Model):
         help="The billing name is a company's: the other members billed to that company share its QuickBooks "
         "customer. Without it the Nexudus customer is one person with a QuickBooks customer of their own.",
     )
-    qbo_customer_id = fields.Char("QuickBooks customer ID", required=True, index=True)
-    qbo_display_name = fields.Char("QuickBooks name")
+    customer_id = fields.Many2one(
+        "nexudus.qbo.customer",
+        string="QuickBooks customer",
+        required=True,
+        index=True,
+        ondelete="restrict",
+        check_company=True,
+        help="Picked from the QuickBooks customers read by “Refresh lists” (and those the connector created).",
+    )
+    # What the transfers send and look links up by: always the picked customer's.
+    qbo_customer_id = fields.Char(related="customer_id.qbo_id", store=True, index=True, string="QuickBooks customer ID")
+    qbo_display_name = fields.Char(related="customer_id.name", store=True, string="QuickBooks name")
     link_kind = fields.Selection(
         [
             ("adopted", "Existing customer adopted"),
@@ -70,7 +82,7 @@ class NexudusQboCustomerLink(models.Model):
     )
 
     def write(self, vals):
-        if not self.env.context.get("nexudus_qbo_auto_link") and "qbo_customer_id" in vals:
+        if not self.env.context.get("nexudus_qbo_auto_link") and "customer_id" in vals:
             vals = {"link_kind": "manual", "disambiguation": False, **vals}
         return super().write(vals)
 
@@ -161,6 +173,7 @@ class NexudusQboCustomerLink(models.Model):
                     error=exc,
                 )
             ) from exc
+        customer = company._nexudus_qbo_store_customer(row)
         return self.create(
             {
                 "company_id": company.id,
@@ -169,8 +182,7 @@ class NexudusQboCustomerLink(models.Model):
                 "nexudus_billing_name": coworker.get("BillingName"),
                 "nexudus_location_name": coworker.get("InvoicingBusinessName"),
                 "company_billing": self._bills_a_company(coworker),
-                "qbo_customer_id": row["Id"],
-                "qbo_display_name": row.get("DisplayName"),
+                "customer_id": customer.id,
                 "link_kind": kind,
                 "disambiguation": "; ".join(reasons) or False,
             }
@@ -214,9 +226,11 @@ class NexudusQboCustomerLink(models.Model):
                 raise UserError(
                     self.env._(
                         "The QuickBooks customer “%(name)s” the connector names Nexudus customer %(id)s after is "
-                        "taken: %(why)s. Rename it in QuickBooks, or link this Nexudus customer by hand "
-                        "(Mappings › Customer links).",
+                        "taken: %(why)s. Rename it in QuickBooks, or (%(who)s) link this Nexudus customer by hand "
+                        "in %(where)s.",
                         name=candidate,
+                        who=MANAGERS,
+                        where=CUSTOMER_LINKS,
                         id=coworker["Id"],
                         why=holder,
                     )

@@ -9,6 +9,7 @@ from ..tools import invoice_payload
 from ..tools.errors import ApiError, NotFoundError, ThrottledError, TransientError
 from ..tools.matching import rate
 from ..tools.qbo_client import quote
+from ..tools.transferability import MANAGERS, TAX_MAPPINGS
 
 _logger = logging.getLogger(__name__)
 
@@ -252,9 +253,11 @@ class NexudusQboInvoice(models.Model):
         """QuickBooks' total differs from Nexudus's: the document must go again. The row says *Delete
         pending* with the document's id until QuickBooks confirms the delete, and only then *Failed*."""
         reason = self.env._(
-            "QuickBooks computed %(qbo)s for %(name)s where Nexudus says %(nexudus)s (difference %(diff)s). Fix: "
-            "check the tax codes mapped for its lines (the QuickBooks rate must equal the Nexudus rate) in "
-            "Nexudus–QuickBooks › Tax mappings, then Retry.",
+            "QuickBooks computed %(qbo)s for %(name)s where Nexudus says %(nexudus)s (difference %(diff)s). Fix "
+            "(%(who)s): check the tax codes mapped for its lines (the QuickBooks rate must equal the Nexudus rate) "
+            "in %(where)s, then Retry.",
+            who=MANAGERS,
+            where=TAX_MAPPINGS,
             qbo=total,
             name=self.display_name,
             nexudus=payload.total,
@@ -392,7 +395,8 @@ class NexudusQboInvoice(models.Model):
             ),
             "610": self.env._(
                 "an account, item, customer or tax code it uses was made inactive in QuickBooks. Reactivate it, or "
-                "“Refresh lists” and correct the mapping in Nexudus–QuickBooks › Mappings; then Retry."
+                "(%(who)s) “Refresh lists” and correct the mapping in Nexudus–QuickBooks › Mappings; then Retry.",
+                who=MANAGERS,
             ),
             "6000": self.env._("correct what QuickBooks names (mapping, tax code or customer), then Retry."),
             "6210": self.env._("the period is closed in QuickBooks: reopen it or change the closing date, then Retry."),

@@ -11,6 +11,7 @@ from ..tools.errors import ApiError, ThrottledError, TransientError
 from ..tools.invoice_payload import money
 from ..tools.moments import READ_OVERLAP, naive_utc, nexudus_minute
 from ..tools.qbo_client import quote
+from ..tools.transferability import ACCOUNT_MAPPINGS, ADMINISTRATORS, MANAGERS, PAYMENT_METHODS, SETTINGS
 
 _logger = logging.getLogger(__name__)
 
@@ -509,8 +510,12 @@ class NexudusQboPayment(models.Model):
         if not deposit:
             return self._hold(
                 self.env._(
-                    "No QuickBooks account to deposit payments to. Fix: map the Nexudus Payments account in "
-                    "Nexudus–QuickBooks › Account mappings, or choose the Payments account in Settings."
+                    "No QuickBooks account to deposit payments to. Fix (%(who)s): map the Nexudus Payments account "
+                    "in %(where)s, or (%(admins)s) choose the Payments account in %(settings)s.",
+                    who=MANAGERS,
+                    where=ACCOUNT_MAPPINGS,
+                    admins=ADMINISTRATORS,
+                    settings=SETTINGS,
                 ),
                 "settings",
             )
@@ -832,8 +837,12 @@ class _PaymentContext:
         if not found:
             return None, env._(
                 "Sent without a payment method: QuickBooks has none named “%(name)s”. Fix: add it in QuickBooks, "
-                "change the mapping in Nexudus–QuickBooks › Payment methods, or let the connector create it "
-                "(Settings).",
+                "or (%(who)s) change the mapping in %(where)s, or (%(admins)s) let the connector create it in "
+                "%(settings)s.",
                 name=name,
+                who=MANAGERS,
+                where=PAYMENT_METHODS,
+                admins=ADMINISTRATORS,
+                settings=SETTINGS,
             )
         return found, None

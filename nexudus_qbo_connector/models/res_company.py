@@ -288,7 +288,8 @@ class ResCompany(models.Model):
         )
 
     def _qbo_refresh_lists(self):
-        """Read QuickBooks accounts, tax codes and items (every page) and the currency preferences."""
+        """Read QuickBooks accounts, tax codes, items and active customers (every page) and the currency
+        preferences."""
         self.ensure_one()
         client = self._qbo_client()
         try:
@@ -296,6 +297,7 @@ class ResCompany(models.Model):
             codes = client.query_all("TaxCode", "Active IN (true, false)")
             rates = {r["Id"]: r.get("RateValue", 0) for r in client.query_all("TaxRate", "Active IN (true, false)")}
             items = client.query_all("Item", "Active IN (true, false)")
+            customers = client.query_all("Customer", "Active = true")
             currency_prefs = client.preferences().get("CurrencyPrefs") or {}
         except ApiError as exc:
             raise UserError(str(exc)) from exc
@@ -314,14 +316,24 @@ class ResCompany(models.Model):
             .search([("company_id", "=", self.id)])
         }
         self._nexudus_qbo_upsert("nexudus.qbo.item", items, lambda model, row: model._values_from_qbo(row, account_ids))
+        self._nexudus_qbo_upsert("nexudus.qbo.customer", customers, lambda model, row: model._values_from_qbo(row))
 
     def _nexudus_qbo_store_item(self, row):
         """Record one QuickBooks item dict (just created or adopted) and return its Odoo record."""
         accounts = {a.qbo_id: a.id for a in self.env["nexudus.qbo.account"].search([("company_id", "=", self.id)])}
-        self._nexudus_qbo_upsert(
-            "nexudus.qbo.item", [row], lambda model, r: model._values_from_qbo(r, accounts), archive_missing=False
+        return self._nexudus_qbo_store_row(
+            "nexudus.qbo.item", row, lambda model, r: model._values_from_qbo(r, accounts)
         )
-        return self.env["nexudus.qbo.item"].search([("company_id", "=", self.id), ("qbo_id", "=", row["Id"])])
+
+    def _nexudus_qbo_store_customer(self, row):
+        """Record one QuickBooks customer dict (just created or adopted) and return its Odoo record."""
+        return self._nexudus_qbo_store_row("nexudus.qbo.customer", row, lambda model, r: model._values_from_qbo(r))
+
+    def _nexudus_qbo_store_row(self, model_name, row, values_of):
+        """Record one row the connector just created or adopted in QuickBooks, so that the list read holds
+        it without waiting for the next refresh; return its Odoo record."""
+        self._nexudus_qbo_upsert(model_name, [row], values_of, archive_missing=False)
+        return self.env[model_name].search([("company_id", "=", self.id), ("qbo_id", "=", row["Id"])])
 
     def _nexudus_refresh_lists(self):
         """Read the financial accounts and tax rates of every served Nexudus location."""
@@ -347,8 +359,9 @@ class ResCompany(models.Model):
 
     def _nexudus_qbo_refresh_chart(self):
         """ "Refresh lists": read both charts, add a mapping row for every Nexudus account and tax rate of
-        the served locations, and match the rows nobody set by hand."""
+        the served locations, and match the rows nobody set by hand. Managers only: it rewrites mappings."""
         self.ensure_one()
+        self.env["nexudus.qbo.account.map"].check_access("write")
         if not self.nexudus_location_ids:
             raise UserError(
                 self.env._(

@@ -26,8 +26,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .matching import percent, rate
-from .transferability import invoice_label
 from .texts import _lt
+from .transferability import ACCOUNT_MAPPINGS, ADMINISTRATORS, MANAGERS, SETTINGS, TAX_MAPPINGS, invoice_label
 
 CENT = Decimal("0.01")
 UNIT_PRICE_PLACES = Decimal("0.00001")
@@ -305,11 +305,13 @@ def _line(line, net, tax, where, target, problems):
     if not item_id:
         problems.append(
             _lt(
-                "%(where)s: Nexudus account %(code)s “%(name)s” has no QuickBooks item. Fix: map it in "
-                "Nexudus–QuickBooks › Account mappings.",
+                "%(where)s: Nexudus account %(code)s “%(name)s” has no QuickBooks item. Fix (%(managers)s): map it "
+                "in %(mappings)s.",
                 where=where,
                 code=code or "(none)",
                 name=line.get("FinancialAccountName") or "",
+                managers=MANAGERS,
+                mappings=ACCOUNT_MAPPINGS,
             )
         )
         return None, None
@@ -317,11 +319,15 @@ def _line(line, net, tax, where, target, problems):
     if tax_target is None:
         problems.append(
             _lt(
-                "%(where)s: Nexudus tax rate “%(name)s” %(rate)s has no QuickBooks tax code. Fix: map it in "
-                "Nexudus–QuickBooks › Tax mappings (or choose the Default tax code in Settings).",
+                "%(where)s: Nexudus tax rate “%(name)s” %(rate)s has no QuickBooks tax code. Fix (%(managers)s): "
+                "map it in %(mappings)s (or %(administrators)s: choose the Default tax code in %(settings)s).",
                 where=where,
                 name=(line.get("TaxCategoryName") or "").strip() or _lt("no tax rate"),
                 rate=percent(line.get("TaxRate")),
+                managers=MANAGERS,
+                mappings=TAX_MAPPINGS,
+                administrators=ADMINISTRATORS,
+                settings=SETTINGS,
             )
         )
         return None, None

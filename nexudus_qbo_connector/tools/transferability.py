@@ -1,18 +1,25 @@
 """Can this Nexudus invoice go to QuickBooks? Every reason it cannot, in words an accountant can act on.
 
 Plain data in: the Nexudus invoice and line dicts, and a ``Chart`` that answers mapping questions (the
-addon builds it from its mapping records). Each problem names the invoice, the line, the code and
-where to fix it.
+addon builds it from its mapping records). Each problem names the invoice, the line, the code, where
+to fix it and who can.
 """
 
 from dataclasses import dataclass, field
 
 from .matching import percent, rate
+from .texts import _lt
 
 NO_TAX_NAMES = {"", "[no tax]"}
-ACCOUNT_MAPPINGS = "Nexudus–QuickBooks › Account mappings"
-TAX_MAPPINGS = "Nexudus–QuickBooks › Tax mappings"
-SETTINGS = "Settings › Nexudus ↔ QuickBooks Online"
+# Where each fix is made (the menus), and who may make it: the connector's Users see the mappings
+# read-only, its Managers change them, and only administrators open the Settings.
+MANAGERS = _lt("Nexudus–QuickBooks managers")
+ADMINISTRATORS = _lt("administrators")
+ACCOUNT_MAPPINGS = _lt("Nexudus–QuickBooks › Mappings › Account mappings")
+TAX_MAPPINGS = _lt("Nexudus–QuickBooks › Mappings › Tax mappings")
+CUSTOMER_LINKS = _lt("Nexudus–QuickBooks › Mappings › Customer links")
+PAYMENT_METHODS = _lt("Nexudus–QuickBooks › Mappings › Payment methods")
+SETTINGS = _lt("Settings › Nexudus ↔ QuickBooks Online")
 
 
 @dataclass
@@ -33,80 +40,129 @@ def invoice_label(invoice):
 
 
 def transfer_problems(invoice, lines, chart, coworker=None):
-    """The list of problems (strings) that stop ``invoice`` from being transferred; empty when none."""
+    """The list of problems (texts) that stop ``invoice`` from being transferred; empty when none."""
     label = invoice_label(invoice)
     location_id = invoice.get("BusinessId")
     if location_id not in chart.served_locations:
         return [
-            f"Invoice {label} belongs to Nexudus location “{invoice.get('BusinessName') or location_id}”, "
-            f"which this company does not serve. Fix: add it to Locations served in {SETTINGS}."
+            _lt(
+                "Invoice %(label)s belongs to Nexudus location “%(location)s”, which this company does not serve. "
+                "Fix (%(administrators)s): add it to Locations served in %(settings)s.",
+                label=label,
+                location=invoice.get("BusinessName") or location_id,
+                administrators=ADMINISTRATORS,
+                settings=SETTINGS,
+            )
         ]
     problems = []
     currency = invoice.get("CurrencyCode") or ""
     if currency and chart.home_currency and currency != chart.home_currency and not chart.multicurrency:
         problems.append(
-            f"Invoice {label} is in {currency} but QuickBooks (home currency {chart.home_currency}) has "
-            "multicurrency off. Fix: turn on Multicurrency in QuickBooks (⚙ › Account and settings › Advanced "
-            "› Currency), or stop serving this location from this company."
+            _lt(
+                "Invoice %(label)s is in %(currency)s but QuickBooks (home currency %(home)s) has multicurrency "
+                "off. Fix: turn on Multicurrency in QuickBooks (⚙ › Account and settings › Advanced › Currency), "
+                "or stop serving this location from this company.",
+                label=label,
+                currency=currency,
+                home=chart.home_currency,
+            )
         )
     if coworker is not None and not (
         (coworker.get("BillingName") or "").strip() or (coworker.get("FullName") or "").strip()
     ):
         problems.append(
-            f"Invoice {label}: its Nexudus customer {coworker.get('Id')} has neither a billing name nor a full "
-            "name. Fix: give the customer a billing name in Nexudus."
+            _lt(
+                "Invoice %(label)s: its Nexudus customer %(customer)s has neither a billing name nor a full name. "
+                "Fix: give the customer a billing name in Nexudus.",
+                label=label,
+                customer=coworker.get("Id"),
+            )
         )
     if not lines:
-        problems.append(f"Invoice {label} has no lines in Nexudus: there is nothing to transfer.")
+        problems.append(_lt("Invoice %(label)s has no lines in Nexudus: there is nothing to transfer.", label=label))
     for line in sorted(lines, key=lambda line: (line.get("Position") or 0, line.get("Id") or 0)):
         problems += _line_problems(label, location_id, line, chart)
     return problems
 
 
 def _line_problems(label, location_id, line, chart):
-    where = f"Invoice {label}, line {line.get('Position') or line.get('Id')}"
+    number = line.get("Position") or line.get("Id")
     if line.get("Description"):
-        where += f" (“{line['Description'][:60]}”)"
+        where = _lt(
+            "Invoice %(label)s, line %(line)s (“%(description)s”)",
+            label=label,
+            line=number,
+            description=line["Description"][:60],
+        )
+    else:
+        where = _lt("Invoice %(label)s, line %(line)s", label=label, line=number)
     problems = []
     code = line.get("FinancialAccountCode") or ""
     name = line.get("FinancialAccountName") or ""
     if not code:
         problems.append(
-            f"{where}: the line has no Nexudus financial account. Fix: set the line's account on "
-            "the invoice in Nexudus (Finance › Invoices, pencil icon) and in its Chart settings."
+            _lt(
+                "%(where)s: the line has no Nexudus financial account. Fix: set the line's account on the invoice "
+                "in Nexudus (Finance › Invoices, pencil icon) and in its Chart settings.",
+                where=where,
+            )
         )
     else:
         account = chart.accounts.get((location_id, code))
-        mapping = f"Nexudus account {code} “{name}”"
+        mapping = _lt("Nexudus account %(code)s “%(name)s”", code=code, name=name)
+        fix = {"where": where, "mapping": mapping, "managers": MANAGERS, "mappings": ACCOUNT_MAPPINGS}
         if account is None:
             problems.append(
-                f"{where}: {mapping} is not in the chart of this location. Fix: refresh the lists "
-                f"in {ACCOUNT_MAPPINGS}, or correct the line's account in Nexudus."
+                _lt(
+                    "%(where)s: %(mapping)s is not in the chart of this location. Fix (%(managers)s): refresh the "
+                    "lists in %(mappings)s, or correct the line's account in Nexudus.",
+                    **fix,
+                )
             )
         elif not account["has_account"]:
-            reason = f" ({account['reason']})" if account.get("reason") else ""
-            problems.append(f"{where}: {mapping} is not mapped{reason}. Fix: map {mapping} in {ACCOUNT_MAPPINGS}.")
+            problems.append(_not_mapped(account, fix))
         elif not account["ready"]:
             problems.append(
-                f"{where}: {mapping} has no QuickBooks item. Fix: pick one, or use “Create "
-                f"QuickBooks items”, in {ACCOUNT_MAPPINGS}."
+                _lt(
+                    "%(where)s: %(mapping)s has no QuickBooks item. Fix (%(managers)s): pick one, or use “Create "
+                    "QuickBooks items”, in %(mappings)s.",
+                    **fix,
+                )
             )
     tax_name = (line.get("TaxCategoryName") or "").strip()
     if tax_name.lower() in NO_TAX_NAMES and not line.get("TaxRate"):
         if not chart.has_default_tax_code:
             problems.append(
-                f"{where}: the line has no tax rate and no Default tax code is chosen. Fix: choose "
-                f"the Default tax code in {SETTINGS}."
+                _lt(
+                    "%(where)s: the line has no tax rate and no Default tax code is chosen. Fix "
+                    "(%(administrators)s): choose the Default tax code in %(settings)s.",
+                    where=where,
+                    administrators=ADMINISTRATORS,
+                    settings=SETTINGS,
+                )
             )
         return problems
     tax = chart.taxes.get((location_id, tax_name, rate(line.get("TaxRate"))))
-    mapping = f"Nexudus tax rate “{tax_name}” {percent(line.get('TaxRate'))}"
+    mapping = _lt("Nexudus tax rate “%(name)s” %(rate)s", name=tax_name, rate=percent(line.get("TaxRate")))
+    fix = {"where": where, "mapping": mapping, "managers": MANAGERS, "mappings": TAX_MAPPINGS}
     if tax is None:
         problems.append(
-            f"{where}: {mapping} is not among this location's tax rates. Fix: refresh the lists in "
-            f"{TAX_MAPPINGS}, or correct the line's tax rate in Nexudus."
+            _lt(
+                "%(where)s: %(mapping)s is not among this location's tax rates. Fix (%(managers)s): refresh the "
+                "lists in %(mappings)s, or correct the line's tax rate in Nexudus.",
+                **fix,
+            )
         )
     elif not tax["ready"]:
-        reason = f" ({tax['reason']})" if tax.get("reason") else ""
-        problems.append(f"{where}: {mapping} is not mapped{reason}. Fix: map {mapping} in {TAX_MAPPINGS}.")
+        problems.append(_not_mapped(tax, fix))
     return problems
+
+
+def _not_mapped(row, fix):
+    if row.get("reason"):
+        return _lt(
+            "%(where)s: %(mapping)s is not mapped (%(reason)s). Fix (%(managers)s): map %(mapping)s in %(mappings)s.",
+            reason=row["reason"],
+            **fix,
+        )
+    return _lt("%(where)s: %(mapping)s is not mapped. Fix (%(managers)s): map %(mapping)s in %(mappings)s.", **fix)

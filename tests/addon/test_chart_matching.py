@@ -1,8 +1,9 @@
-from odoo.exceptions import ValidationError
-from odoo.tests import tagged
+from odoo import Command
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import Form, tagged
 from odoo.tools.safe_eval import safe_eval
 
-from .common import ConnectorCase, connect_qbo, sign_in_nexudus
+from .common import ConnectorCase, FreshServicesCase, connect_qbo, sign_in_nexudus
 
 
 @tagged("standard", "post_install", "-at_install")
@@ -105,6 +106,36 @@ class TestChartMatching(ConnectorCase):
             len(self.company.nexudus_location_ids),
         )
 
+    def test_users_read_the_mappings_and_managers_change_them(self):
+        self._refresh()
+        user = self.env["res.users"].create(
+            {
+                "name": "Finance clerk",
+                "login": "nqc_finance_clerk",
+                "group_ids": [Command.set([self.env.ref("nexudus_qbo_connector.group_nexudus_qbo_user").id])],
+            }
+        )
+        as_user = self.env(user=user)
+        menus = as_user["ir.ui.menu"]._visible_menu_ids()
+        for xml_id in ("menu_nexudus_qbo_account_map", "menu_nexudus_qbo_tax_map", "menu_nexudus_qbo_customer_link"):
+            self.assertIn(self.env.ref(f"nexudus_qbo_connector.{xml_id}").id, menus, xml_id)
+        membership = as_user["nexudus.qbo.account.map"].search([("nexudus_code", "=", "MEM-001")], limit=1)
+        self.assertEqual(membership.qbo_account_id.name, "Membership Revenue")
+        self.assertTrue(as_user["nexudus.qbo.tax.map"].search_count([]))
+        self.assertFalse(as_user["nexudus.qbo.customer.link"].search([]))  # readable, none yet
+        with self.assertRaises(AccessError):
+            membership.qbo_account_id = False
+        with self.assertRaises(AccessError):
+            self._tax_map("20.0% S").with_user(user).qbo_tax_code_id = False
+        with self.assertRaises(AccessError):
+            membership.action_create_items()
+        with self.assertRaises(AccessError):
+            as_user["nexudus.qbo.account.map"].action_refresh_lists()
+        # The list opens read-only for them, without the buttons that change mappings.
+        arch = as_user["nexudus.qbo.account.map"].get_views([(False, "list")])["views"]["list"]["arch"]
+        self.assertIn('edit="False"', arch)
+        self.assertNotIn("action_map_for_all_locations", arch)
+
     def _offered(self, mapping):
         """The QuickBooks accounts the mapping's account field offers (its domain, evaluated as the client does)."""
         domain = mapping.fields_get(["qbo_account_id"])["qbo_account_id"]["domain"]
@@ -146,3 +177,74 @@ class TestChartMatching(ConnectorCase):
         events = self._account_map("EVT-001")
         events.qbo_account_id = income
         self.assertEqual(events.match_state, "manual")
+
+
+@tagged("standard", "post_install", "-at_install")
+class TestMapForAllLocations(FreshServicesCase):
+    """“Map for all locations”: one Nexudus account mapped in every served location whose chart has it."""
+
+    def setUp(self):
+        super().setUp()
+        with self.enter_registry_test_mode():
+            self.env["res.config.settings"].create({}).action_nexudus_test_connection()
+        connect_qbo(self)
+        self.company = self.env.company
+        locations = self.env["nexudus.qbo.location"]
+        self.london, self.manchester, self.dublin = (
+            locations.search([("name", "=", name)]) for name in ("London Bridge", "Manchester Works", "Dublin Docks")
+        )
+        # Dublin's PRD-001 is another account that happens to have the same code.
+        dublin_products = next(
+            a
+            for a in self.nexudus.data.financialaccounts.values()
+            if a["Code"] == "PRD-001" and a["BusinessId"] == self.dublin.nexudus_id
+        )
+        dublin_products["Name"] = "Retail Sales"
+        with self.enter_registry_test_mode():
+            self.env["nexudus.qbo.account.map"].action_refresh_lists()
+        self.maps = self.env["nexudus.qbo.account.map"].search(
+            [("company_id", "=", self.company.id), ("nexudus_code", "=", "PRD-001")]
+        )
+        self.services = self.env["nexudus.qbo.account"].search([("name", "=", "Services")], limit=1)
+
+    def _map_all(self, row, account):
+        action = row.action_map_for_all_locations()
+        self.assertEqual((action["res_model"], action["target"]), ("nexudus.qbo.map.all.locations", "new"))
+        with Form(self.env[action["res_model"]].with_context(action["context"])) as wizard:
+            wizard.qbo_account_id = account
+            proposed = wizard.qbo_item_id
+        return wizard.record.action_map(), proposed, wizard.record.location_ids
+
+    def _row(self, location):
+        return self.maps.filtered(lambda m: m.location_id == location)
+
+    def test_one_action_maps_every_served_location_that_has_the_account(self):
+        self.assertFalse(any(self.maps.mapped("qbo_account_id")))
+        notification, proposed, locations = self._map_all(self._row(self.london), self.services)
+        self.assertEqual(locations, self.london | self.manchester)
+        self.assertEqual(proposed.income_account_id, self.services, "the item using the account is proposed")
+        mapped = self._row(self.london) | self._row(self.manchester)
+        self.assertEqual(mapped.qbo_account_id, self.services)
+        self.assertEqual(mapped.qbo_item_id, proposed)
+        self.assertEqual(set(mapped.mapped("match_state")), {"manual"})
+        self.assertTrue(all(mapped.mapped("ready")))
+        dublin = self._row(self.dublin)
+        self.assertEqual((dublin.nexudus_name, dublin.qbo_account_id.id), ("Retail Sales", False))
+        params = notification["params"]
+        self.assertEqual(params["type"], "success")
+        self.assertIn("is mapped to", params["message"])
+        self.assertIn("in 2 locations: London Bridge, Manchester Works", params["message"])
+
+    def test_locations_no_longer_served_are_left_alone(self):
+        self.company.nexudus_location_ids -= self.manchester
+        _notification, _proposed, locations = self._map_all(self._row(self.london), self.services)
+        self.assertEqual(locations, self.london)
+        self.assertEqual(self._row(self.london).qbo_account_id, self.services)
+        self.assertFalse(self._row(self.manchester).qbo_account_id)
+
+    def test_the_account_type_checks_hold(self):
+        bank = self.env["nexudus.qbo.account"].search([("account_type", "=", "Bank")], limit=1)
+        action = self._row(self.london).action_map_for_all_locations()
+        wizard = self.env[action["res_model"]].with_context(action["context"]).create({"qbo_account_id": bank.id})
+        with self.assertRaisesRegex(ValidationError, "sales need an Income or Other Income account"):
+            wizard.action_map()

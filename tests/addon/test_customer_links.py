@@ -1,5 +1,5 @@
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from simulators.world import qbo_display_name
 
@@ -240,7 +240,7 @@ class TestNamesakesInvoices(FreshServicesCase):
 
 
 @tagged("standard", "post_install", "-at_install")
-class TestCreateItems(ConnectorCase):
+class TestCreateItems(FreshServicesCase):
     """“Create QuickBooks items”: one Service item per mapped account, named after it."""
 
     def setUp(self):
@@ -259,22 +259,114 @@ class TestCreateItems(ConnectorCase):
         self.assertFalse(any(maps.mapped("ready")))
         first, others = maps[0], maps[1:]
         with self.enter_registry_test_mode():
-            first.action_create_items()
+            notification = first.action_create_items()
         item = first.qbo_item_id
         self.assertEqual((item.name, item.item_type, item.income_account_id), ("Hot Desk Revenue", "Service",
                                                                               first.qbo_account_id))  # fmt: skip
         self.assertTrue(first.ready)
+        self.assertEqual(notification["params"]["type"], "success")
+        self.assertEqual(
+            notification["params"]["message"],
+            "Created in QuickBooks: Hot Desk Revenue. Mappings given their item: 1.",
+        )
         qbo_items = [r for r in self.qbo.company.table("Item").rows.values() if r["Name"] == "Hot Desk Revenue"]
         self.assertEqual(len(qbo_items), 1)
         self.assertEqual(qbo_items[0]["IncomeAccountRef"]["value"], first.qbo_account_id.qbo_id)
         # The other locations' rows map the same account: the item is adopted, not created again.
+        writes = len(self.qbo.writes)
         with self.enter_registry_test_mode():
-            others.action_create_items()
+            notification = others.action_create_items()
         self.assertEqual(others.mapped("qbo_item_id"), item)
-        self.assertEqual(len([r for r in self.qbo.company.table("Item").rows.values()
-                              if r["Name"] == "Hot Desk Revenue"]), 1)  # fmt: skip
+        self.assertEqual(len(self.qbo.writes), writes, "nothing is written to QuickBooks")
+        self.assertEqual(
+            notification["params"]["message"],
+            f"Adopted (QuickBooks already has them, with the same name and account): Hot Desk Revenue. "
+            f"Mappings given their item: {len(others)}.",
+        )
 
-    def test_rows_without_account_are_refused(self):
-        unmatched = self.env["nexudus.qbo.account.map"].search([("nexudus_code", "=", "PRD-001")])
-        with self.assertRaisesRegex(UserError, "Select mappings that have a QuickBooks account"):
-            unmatched.action_create_items()
+    def test_an_item_made_in_quickbooks_since_the_last_refresh_is_adopted(self):
+        maps = self.env["nexudus.qbo.account.map"].search([("company_id", "=", self.env.company.id)])
+        desk = maps.filtered(lambda m: m.nexudus_code == "DESK-01")[:1]
+        events = maps.filtered(lambda m: m.nexudus_code == "EVT-001")[:1]
+        events.qbo_account_id = self.env["nexudus.qbo.account"].search([("acct_num", "=", "evt-001")])
+        name = events.qbo_account_id.name
+        self.assertFalse(self.env["nexudus.qbo.item"].search([("name", "=", name)]))
+        with self.enter_registry_test_mode():  # someone creates the item in QuickBooks, not through Odoo
+            self.env.company._qbo_client().call(
+                "POST",
+                "item",
+                json={"Name": name, "Type": "Service", "IncomeAccountRef": {"value": events.qbo_account_id.qbo_id}},
+            )
+        with self.enter_registry_test_mode():
+            notification = (desk | events).action_create_items()
+        self.assertEqual(events.qbo_item_id.name, name)
+        self.assertEqual(
+            notification["params"]["message"],
+            "Created in QuickBooks: Hot Desk Revenue. Adopted (QuickBooks already has them, with the same name and "
+            f"account): {name}. Mappings given their item: 2.",
+        )
+
+    def test_nothing_to_create_warns_why(self):
+        maps = self.env["nexudus.qbo.account.map"].search([("company_id", "=", self.env.company.id)])
+        unmatched = maps.filtered(lambda m: m.nexudus_code == "PRD-001")
+        payments = maps.filtered(lambda m: m.nexudus_code == "PAY-001")
+        writes = len(self.qbo.writes)
+        notification = (unmatched | payments).action_create_items()
+        self.assertEqual(len(self.qbo.writes), writes)
+        self.assertEqual(notification["params"]["type"], "warning")
+        self.assertEqual(
+            notification["params"]["message"],
+            f"Of the selected mappings, {len(unmatched)} have no QuickBooks account yet: pick the account first; "
+            f"{len(payments)} are Payments accounts, which need no item.",
+        )
+
+
+@tagged("standard", "post_install", "-at_install")
+class TestQuickBooksCustomerList(FreshServicesCase):
+    """The QuickBooks customers are read into Odoo like the accounts; a link picks its customer from them."""
+
+    def test_refresh_reads_the_active_customers_and_a_picked_customer_is_used_by_the_next_transfer(self):
+        company = prepare_transfers(self)  # includes Refresh lists
+        listed = self.env["nexudus.qbo.customer"].search([("company_id", "=", company.id)])
+        active = {row["Id"]: row["DisplayName"] for row in qbo_rows(self, "Customer") if row.get("Active", True)}
+        self.assertEqual({c.qbo_id: c.name for c in listed}, active)
+        self.assertNotIn("Harbour Tenants (deleted)", listed.mapped("name"), "inactive customers are not offered")
+        cool_cars = listed.filtered(lambda c: c.name == "Cool Cars")
+        self.assertTrue(cool_cars)
+
+        invoices = import_invoices(self).filtered(
+            lambda r: r.transfer_state == "to_send" and r.currency_code == company.qbo_home_currency
+        )
+        picked, other = (
+            invoices[0],
+            invoices.filtered(lambda r: r.nexudus_coworker_id != invoices[0].nexudus_coworker_id)[0],
+        )
+        with Form(self.env["nexudus.qbo.customer.link"]) as form:
+            form.nexudus_coworker_id = picked.nexudus_coworker_id
+            form.customer_id = cool_cars
+        link = form.record
+        self.assertEqual(
+            (link.qbo_customer_id, link.qbo_display_name, link.link_kind), (cool_cars.qbo_id, "Cool Cars", "manual")
+        )
+        customers_before = len(qbo_rows(self, "Customer"))
+        send(self, picked)
+        self.assertEqual(picked.transfer_state, "sent", picked.transfer_reason)
+        entity = "CreditMemo" if picked.is_credit_note else "Invoice"
+        document = next(row for row in qbo_rows(self, entity) if row["Id"] == picked.qbo_id)
+        self.assertEqual(document["CustomerRef"]["value"], cool_cars.qbo_id)
+        self.assertEqual(len(qbo_rows(self, "Customer")), customers_before, "no customer is created for it")
+
+        # A customer the connector creates in QuickBooks is in the list at once.
+        send(self, other)
+        self.assertEqual(other.transfer_state, "sent", other.transfer_reason)
+        made = self.env["nexudus.qbo.customer.link"].search([("nexudus_coworker_id", "=", other.nexudus_coworker_id)])
+        self.assertIn(made.customer_id, self.env["nexudus.qbo.customer"].search([("company_id", "=", company.id)]))
+        self.assertEqual(
+            {row["Id"]: row["DisplayName"] for row in qbo_rows(self, "Customer")}[made.qbo_customer_id],
+            made.customer_id.name,
+        )
+        # The list and the form offer the QuickBooks customer, without creating one from Odoo.
+        for view_type in ("list", "form"):
+            arch = link.get_views([(False, view_type)])["views"][view_type]["arch"]
+            self.assertIn('name="customer_id"', arch)
+            self.assertIn("no_create", arch)

@@ -51,7 +51,8 @@ class TestTranslations(TransactionCase):
         self.env["res.lang"]._activate_lang("fr_FR")
         with patch("odoo.tools.translate.code_translations.get_python_translations", side_effect=catalogue):
             env = self.env(context={"lang": "fr_FR"})
-            self.assertEqual(translated(env, text), "La facture INV-7 n'a aucune ligne dans Nexudus : rien à transférer.")
+            shown = translated(env, text)
+            self.assertEqual(shown, "La facture INV-7 n'a aucune ligne dans Nexudus : rien à transférer.")
             error = RejectedError(text, service="QuickBooks", code="6000")
             self.assertEqual(
                 translated(env, error),

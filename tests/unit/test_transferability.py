@@ -1,7 +1,10 @@
 """The transferability check's messages, one test per cause."""
 
+import xml.etree.ElementTree as ET
 from decimal import Decimal
+from pathlib import Path
 
+from nqc_tools import transferability
 from nqc_tools.transferability import Chart, transfer_problems
 
 LONDON = 1000
@@ -59,7 +62,10 @@ def test_unmapped_account_names_invoice_line_code_and_where_to_map_it():
     [problem] = transfer_problems(invoice(), [line(2, "EVT-001", "Event Revenue")], chart())
     assert problem.startswith("Invoice LON-0007, line 2 (“Hot desk, June”): Nexudus account EVT-001 “Event Revenue”")
     assert "(code differs: EVT-001 vs evt-001)" in problem
-    assert "Fix: map Nexudus account EVT-001 “Event Revenue” in Nexudus–QuickBooks › Account mappings." in problem
+    assert (
+        "Fix (Nexudus–QuickBooks managers): map Nexudus account EVT-001 “Event Revenue” in "
+        "Nexudus–QuickBooks › Mappings › Account mappings." in problem
+    )
 
 
 def test_account_outside_the_chart_and_line_without_account():
@@ -78,7 +84,8 @@ def test_account_without_item():
 def test_unmapped_tax_rate_gives_its_name_rate_and_reason():
     [problem] = transfer_problems(invoice(), [line(tax="Zero-rated", rate=5)], chart())
     assert "Nexudus tax rate “Zero-rated” 5% is not mapped (rate differs: 5% vs 0%)" in problem
-    assert "Nexudus–QuickBooks › Tax mappings" in problem
+    assert "Fix (Nexudus–QuickBooks managers): map" in problem
+    assert "Nexudus–QuickBooks › Mappings › Tax mappings" in problem
 
 
 def test_tax_rate_unknown_to_the_location():
@@ -112,3 +119,22 @@ def test_customer_without_any_name():
 def test_draft_without_number_and_without_lines():
     [problem] = transfer_problems(invoice(InvoiceNumber=None), [], chart())
     assert problem == "Invoice draft 7 has no lines in Nexudus: there is nothing to transfer."
+
+
+def test_the_fix_texts_name_real_menus():
+    """Each place a fix text sends the reader is a menu path of the addon."""
+    menus = Path(__file__).parents[2] / "nexudus_qbo_connector" / "views" / "nexudus_qbo_menus.xml"
+    items = {item.get("id"): item for item in ET.parse(menus).getroot().iter("menuitem")}
+
+    def path(item):
+        parent = items.get(item.get("parent"))
+        return [*path(parent), item.get("name")] if parent is not None else [item.get("name")]
+
+    paths = {" › ".join(path(item)) for item in items.values()}
+    for where in (
+        transferability.ACCOUNT_MAPPINGS,
+        transferability.TAX_MAPPINGS,
+        transferability.CUSTOMER_LINKS,
+        transferability.PAYMENT_METHODS,
+    ):
+        assert where in paths
