@@ -185,8 +185,7 @@ class TestMapForAllLocations(FreshServicesCase):
 
     def setUp(self):
         super().setUp()
-        with self.enter_registry_test_mode():
-            self.env["res.config.settings"].create({}).action_nexudus_test_connection()
+        sign_in_nexudus(self)
         connect_qbo(self)
         self.company = self.env.company
         locations = self.env["nexudus.qbo.location"]
