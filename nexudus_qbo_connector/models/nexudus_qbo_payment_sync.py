@@ -365,9 +365,10 @@ class NexudusQboPayment(models.Model):
 
     @api.model
     def _pull_and_move(self, pull, title):
+        self.check_access("write")
         with self.env.registry.cursor() as cr:
-            env = self.env(cr=cr, su=True)
-            payments = env["nexudus.qbo.payment"]
+            payments = self.with_env(self.env(cr=cr))._as_connector()
+            env = payments.env
             found = payments.browse()
 
             def work():

@@ -2,13 +2,42 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..tools.errors import ApiError, ThrottledError, TransientError
 
 _logger = logging.getLogger(__name__)
 
 CRON = "nexudus_qbo_connector.ir_cron_nexudus_qbo_sync"
+QUEUE_WRITE = "nexudus_qbo_queue_write"  # the context key that marks the connector's own code (see ``_as_connector``)
+
+
+class _ConnectorMark:
+    """The value of the ``QUEUE_WRITE`` context key: the one object that lets code write the queue's fields.
+
+    It cannot come from a client. Every RPC route (``/json/2/<model>/<method>``, ``/web/dataset/call_kw``,
+    ``/web/dataset/call_button``, XML-RPC and JSON-RPC ``execute_kw``) builds the context of the call from
+    the request body, i.e. from decoded JSON or XML-RPC: strings, numbers, booleans, lists and dicts. The check
+    is by identity (``is CONNECTOR``), so no value a client sends, whatever it is, passes it; and the check
+    also wants a superuser environment, which no RPC route gives. Copies keep the identity.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<the Nexudus–QuickBooks connector>"
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce__(self):
+        return "CONNECTOR"  # pickled by name: unpickled, it is this same object
+
+
+CONNECTOR = _ConnectorMark()
 
 
 class NexudusQboTransferMixin(models.AbstractModel):
@@ -25,10 +54,59 @@ class NexudusQboTransferMixin(models.AbstractModel):
     _name = "nexudus.qbo.transfer.mixin"
     _description = "Nexudus–QuickBooks transfer row"
     _state_field = "state"
+    # The queue's fields: the connector's record of where each row stands in both services. Each model lists
+    # all of its own (this one is the mixin's): only the connector's code writes them (``_check_queue_fields``).
+    _queue_fields = ("tried_run_id",)
 
     tried_run_id = fields.Many2one(
         "nexudus.qbo.run", "Last tried in run", readonly=True, copy=False, index="btree_not_null", ondelete="set null"
     )
+
+    # -- the queue's fields are the connector's ----------------------------------------------------
+    # A person moves a row with the buttons (Send, Retry, Mark as dealt with), whose methods check the
+    # person's rights, then do the work as the connector: ``_as_connector()``, a superuser environment whose
+    # context carries ``CONNECTOR``. Anything else writing a queue field — a user's ``write`` or ``create``
+    # over RPC, an import of a file, a server action, other code with or without sudo — is refused.
+
+    def _as_connector(self):
+        """These records as the connector's own code works on them: as superuser, marked as the connector.
+        Only the connector's entry points call it (the scheduled action, a person's click once its access
+        is checked); the context's defaults are dropped, so that nothing a client put in the click's
+        context (``default_transfer_state``…) gets into the rows the connector creates."""
+        context = {key: value for key, value in self.env.context.items() if not key.startswith("default_")}
+        return self.sudo().with_context({**context, QUEUE_WRITE: CONNECTOR})
+
+    def _is_connector(self):
+        return self.env.su and self.env.context.get(QUEUE_WRITE) is CONNECTOR
+
+    def _check_queue_fields(self, names):
+        """Refuse, naming them, the queue's fields among ``names`` unless the connector writes them."""
+        if self._is_connector():
+            return
+        touched = [name for name in self._queue_fields if name in names]
+        if not touched:
+            return
+        labels = ", ".join(f"“{self._fields[name]._description_string(self.env)}” ({name})" for name in touched)
+        raise AccessError(
+            self.env._(
+                "Only the connector writes %(fields)s of a %(model)s: it is its record of what was done in "
+                "QuickBooks and Nexudus. Use the buttons instead: Send to QuickBooks (Send, for a payment) or Retry "
+                "to have the connector move it; a Manager can “Mark as dealt with”, saying why, what was settled "
+                "outside the connector.",
+                fields=labels,
+                model=self._description,
+            )
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        defaults = {key.removeprefix("default_") for key in self.env.context if key.startswith("default_")}
+        self._check_queue_fields(defaults.union(*vals_list))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_queue_fields(vals)
+        return super().write(vals)
 
     def _mark_tried(self):
         """The row is being tried now, in the current scheduled run if any: it waits for the next run."""
@@ -122,7 +200,7 @@ class NexudusQboTransferMixin(models.AbstractModel):
         transaction of the click that started it. Returns the notification for the person."""
         self.browse(ids).check_access("write")
         with self.env.registry.cursor() as cr:
-            rows = self.with_env(self.env(cr=cr, su=True)).browse(ids)
+            rows = self.with_env(self.env(cr=cr))._as_connector().browse(ids)
             pause = rows._paused(lambda: getattr(rows, method)())
             result = rows._notify_result(rows._state_counts(), title, pause)
         self.invalidate_recordset()
