@@ -13,6 +13,7 @@
         "security/ir.model.access.csv",
         "views/res_config_settings_views.xml",
         "wizard/nexudus_qbo_preflight_views.xml",
+        "wizard/nexudus_qbo_mark_dealt_with_views.xml",
         "views/nexudus_qbo_list_views.xml",
         "views/nexudus_qbo_mapping_views.xml",
         "views/nexudus_qbo_invoice_views.xml",

@@ -20,6 +20,7 @@ TRANSFER_STATES = [
     ("to_void", "To void"),
     ("to_delete", "Delete pending"),
     ("voided", "Voided in QuickBooks"),
+    ("done_by_hand", "Dealt with by hand"),
 ]
 
 
@@ -39,6 +40,7 @@ class NexudusQboInvoice(models.Model):
     _rec_name = "number"
     _check_company_auto = True
     _state_field = "transfer_state"
+    _reason_field = "transfer_reason"
     # Written only by the connector (see the transfer mixin): the transfer's state and log, and its bookkeeping.
     _queue_fields = (
         "transfer_state",
@@ -56,6 +58,7 @@ class NexudusQboInvoice(models.Model):
         "send_requested",
         "tried_run_id",
     )
+    _hand_states = ("to_send", "sending", "failed", "skipped", "to_void", "to_delete")
 
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     location_id = fields.Many2one("nexudus.qbo.location", required=True, index=True, readonly=True, check_company=True)

@@ -11,6 +11,7 @@ PAYMENT_STATES = [
     ("failed", "Failed"),
     ("attention", "Needs attention"),
     ("review", "Needs review"),
+    ("done_by_hand", "Dealt with by hand"),
 ]
 KINDS = [("payment", "Payment"), ("credit", "Credit applied"), ("refund", "Refund")]
 WAITING_FOR = [("invoice", "Its invoice"), ("credit_note", "Its credit note"), ("settings", "QuickBooks settings")]
@@ -44,6 +45,7 @@ class NexudusQboPayment(models.Model):
         "last_transfer_at",
         "tried_run_id",
     )
+    _hand_states = ("to_send", "sending", "held", "failed", "attention", "review")
 
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     direction = fields.Selection(
@@ -96,9 +98,3 @@ class NexudusQboPayment(models.Model):
     def action_retry(self):
         rows = self.filtered(lambda r: r.state in ("failed", "held"))
         return self._run_in_own_transaction("_send_now", rows.ids, self.env._("Retry payments"))
-
-    def action_mark_resolved(self):
-        """A person dealt with a payment that needed attention or review (e.g. recorded it by hand)."""
-        for row in self.filtered(lambda r: r.state in ("attention", "review"))._as_connector():
-            row.write({"state": "sent", "reason": False})
-            row.message_post(body=self.env._("Marked as dealt with by %(user)s.", user=self.env.user.name))

@@ -40,6 +40,7 @@ class NexudusQboPayment(models.Model):
     """
 
     _inherit = "nexudus.qbo.payment"
+    _lock_namespace = LOCK_NAMESPACE
 
     # -- finding: Nexudus ----------------------------------------------------------------------------
     @api.model
@@ -231,7 +232,7 @@ class NexudusQboPayment(models.Model):
         )
         gone = payment.get("status") == "Deleted" or payment_payload.is_voided(payment)
         if gone:
-            for row in rows.filtered(lambda r: r.state != "attention"):
+            for row in rows.filtered(lambda r: r.state not in ("attention", "done_by_hand")):
                 row._report_gone(payment)
             return rows
         if payment_payload.is_from_nexudus(payment) or self.search_count(
@@ -581,7 +582,7 @@ class NexudusQboPayment(models.Model):
                 ("company_id", "=", self.company_id.id),
                 ("is_credit_note", "=", True),
                 ("nexudus_coworker_id", "=", invoice.nexudus_coworker_id),
-                ("transfer_state", "not in", ("skipped", "voided")),
+                ("transfer_state", "not in", ("skipped", "voided", "done_by_hand")),
             ]
         )
         if not notes:

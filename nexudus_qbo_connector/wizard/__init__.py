@@ -1,1 +1,1 @@
-from . import nexudus_qbo_preflight, nexudus_qbo_preflight_line
+from . import nexudus_qbo_mark_dealt_with, nexudus_qbo_preflight, nexudus_qbo_preflight_line
