@@ -80,7 +80,8 @@ class NexudusQboTransferMixin(models.AbstractModel):
         is checked, Mark as dealt with); the context's defaults are dropped, so that nothing a client put in
         the click's context (``default_transfer_state``…) gets into the rows the connector creates."""
         context = {key: value for key, value in self.env.context.items() if not key.startswith("default_")}
-        return self.sudo().with_context({**context, QUEUE_WRITE: CONNECTOR})
+        # Replaced, not updated: updating would keep the defaults.
+        return self.sudo().with_context({**context, QUEUE_WRITE: CONNECTOR})  # pylint: disable=context-overridden
 
     def _is_connector(self):
         return self.env.su and self.env.context.get(QUEUE_WRITE) is CONNECTOR
