@@ -98,7 +98,7 @@ print(
 )
 
 # "Import from Nexudus": every invoice of the served locations, each with its transfer state.
-env["nexudus.qbo.invoice"]._import_company(company)
+env["nexudus.qbo.invoice"]._as_connector()._import_company(company)
 env.cr.commit()
 invoices = env["nexudus.qbo.invoice"].search([("company_id", "=", company.id)])
 labels = dict(invoices._fields["transfer_state"]._description_selection(env))

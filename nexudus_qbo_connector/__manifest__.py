@@ -15,6 +15,7 @@
         "wizard/nexudus_qbo_preflight_views.xml",
         "wizard/nexudus_qbo_signin_views.xml",
         "wizard/nexudus_qbo_map_all_locations_views.xml",
+        "wizard/nexudus_qbo_mark_dealt_with_views.xml",
         "views/nexudus_qbo_list_views.xml",
         "views/nexudus_qbo_mapping_views.xml",
         "views/nexudus_qbo_invoice_views.xml",

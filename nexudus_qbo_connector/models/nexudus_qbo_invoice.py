@@ -20,6 +20,7 @@ TRANSFER_STATES = [
     ("to_void", "To void"),
     ("to_delete", "Delete pending"),
     ("voided", "Voided in QuickBooks"),
+    ("done_by_hand", "Dealt with by hand"),
 ]
 
 
@@ -39,6 +40,25 @@ class NexudusQboInvoice(models.Model):
     _rec_name = "number"
     _check_company_auto = True
     _state_field = "transfer_state"
+    _reason_field = "transfer_reason"
+    # Written only by the connector (see the transfer mixin): the transfer's state and log, and its bookkeeping.
+    _queue_fields = (
+        "transfer_state",
+        "transfer_reason",
+        "attempts",
+        "request_revision",
+        "request_id",
+        "qbo_id",
+        "qbo_doc_number",
+        "qbo_total",
+        "qbo_credit_applied",
+        "last_transfer_at",
+        "qbo_discard_id",
+        "qbo_discard_entity",
+        "send_requested",
+        "tried_run_id",
+    )
+    _hand_states = ("to_send", "sending", "failed", "skipped", "to_void", "to_delete")
 
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     location_id = fields.Many2one("nexudus.qbo.location", required=True, index=True, readonly=True, check_company=True)
@@ -144,9 +164,10 @@ class NexudusQboInvoice(models.Model):
     @api.model
     def action_import_from_nexudus(self):
         """Read now what changed in Nexudus for the current company's locations."""
+        self.check_access("write")
         with self.env.registry.cursor() as cr:
-            env = self.env(cr=cr, su=True)
-            invoices = env["nexudus.qbo.invoice"]
+            invoices = self.with_env(self.env(cr=cr))._as_connector()
+            env = invoices.env
             touched = invoices.browse()
 
             def work():
@@ -171,7 +192,8 @@ class NexudusQboInvoice(models.Model):
         ``_commit_progress`` returns), the companies not reached wait for the next call.
         """
         run = self.env["nexudus.qbo.run"]._current()
-        self = self.with_context(nexudus_qbo_run_id=run.id)  # noqa: PLW0642 - what is tried or read once is marked
+        # The scheduled action is the connector at work; what is tried or read once in this run is marked.
+        self = self._as_connector().with_context(nexudus_qbo_run_id=run.id)  # noqa: PLW0642
         companies = self.env["res.company"].search([("nexudus_location_ids", "!=", False)])
         remaining, time_left = 0, float("inf")
         for company in companies.filtered(lambda c: c.qbo_state == "connected"):

@@ -219,7 +219,7 @@ class NexudusQboInvoice(models.Model):
             self._set_state(
                 "to_void", self.env._("Voided in Nexudus after it was transferred: to be voided in QuickBooks.")
             )
-        elif self.transfer_state in ("sent", "voided", "to_void", "sending"):
+        elif self.transfer_state in ("sent", "voided", "to_void", "sending", "done_by_hand"):
             if before.get("TotalAmount") != record.get("TotalAmount"):
                 self.message_post(
                     body=self.env._(

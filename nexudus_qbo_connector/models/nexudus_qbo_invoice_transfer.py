@@ -33,6 +33,7 @@ class NexudusQboInvoice(models.Model):
     """
 
     _inherit = "nexudus.qbo.invoice"
+    _lock_namespace = LOCK_NAMESPACE
 
     # -- states ------------------------------------------------------------------------------------
     def _set_state(self, state, reason=False, **values):

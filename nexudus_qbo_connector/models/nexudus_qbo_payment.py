@@ -11,6 +11,7 @@ PAYMENT_STATES = [
     ("failed", "Failed"),
     ("attention", "Needs attention"),
     ("review", "Needs review"),
+    ("done_by_hand", "Dealt with by hand"),
 ]
 KINDS = [("payment", "Payment"), ("credit", "Credit applied"), ("refund", "Refund")]
 WAITING_FOR = [("invoice", "Its invoice"), ("credit_note", "Its credit note"), ("settings", "QuickBooks settings")]
@@ -30,6 +31,21 @@ class NexudusQboPayment(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin", "nexudus.qbo.transfer.mixin"]
     _order = "payment_date desc, id desc"
     _check_company_auto = True
+    # Written only by the connector (see the transfer mixin): the payment's state and log, the ids it has on
+    # either side once moved, and the bookkeeping of the protocol.
+    _queue_fields = (
+        "state",
+        "reason",
+        "waiting_for",
+        "attempts",
+        "request_revision",
+        "request_id",
+        "qbo_payment_id",
+        "nexudus_ledger_id",
+        "last_transfer_at",
+        "tried_run_id",
+    )
+    _hand_states = ("to_send", "sending", "held", "failed", "attention", "review")
 
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     direction = fields.Selection(
@@ -82,9 +98,3 @@ class NexudusQboPayment(models.Model):
     def action_retry(self):
         rows = self.filtered(lambda r: r.state in ("failed", "held"))
         return self._run_in_own_transaction("_send_now", rows.ids, self.env._("Retry payments"))
-
-    def action_mark_resolved(self):
-        """A person dealt with a payment that needed attention or review (e.g. recorded it by hand)."""
-        for row in self.filtered(lambda r: r.state in ("attention", "review")):
-            row.write({"state": "sent", "reason": False})
-            row.message_post(body=self.env._("Marked as dealt with by %(user)s.", user=self.env.user.name))

@@ -41,6 +41,7 @@ class NexudusQboPayment(models.Model):
     """
 
     _inherit = "nexudus.qbo.payment"
+    _lock_namespace = LOCK_NAMESPACE
 
     # -- finding: Nexudus ----------------------------------------------------------------------------
     @api.model
@@ -232,7 +233,7 @@ class NexudusQboPayment(models.Model):
         )
         gone = payment.get("status") == "Deleted" or payment_payload.is_voided(payment)
         if gone:
-            for row in rows.filtered(lambda r: r.state != "attention"):
+            for row in rows.filtered(lambda r: r.state not in ("attention", "done_by_hand")):
                 row._report_gone(payment)
             return rows
         if payment_payload.is_from_nexudus(payment) or self.search_count(
@@ -366,9 +367,10 @@ class NexudusQboPayment(models.Model):
 
     @api.model
     def _pull_and_move(self, pull, title):
+        self.check_access("write")
         with self.env.registry.cursor() as cr:
-            env = self.env(cr=cr, su=True)
-            payments = env["nexudus.qbo.payment"]
+            payments = self.with_env(self.env(cr=cr))._as_connector()
+            env = payments.env
             found = payments.browse()
 
             def work():
@@ -585,7 +587,7 @@ class NexudusQboPayment(models.Model):
                 ("company_id", "=", self.company_id.id),
                 ("is_credit_note", "=", True),
                 ("nexudus_coworker_id", "=", invoice.nexudus_coworker_id),
-                ("transfer_state", "not in", ("skipped", "voided")),
+                ("transfer_state", "not in", ("skipped", "voided", "done_by_hand")),
             ]
         )
         if not notes:

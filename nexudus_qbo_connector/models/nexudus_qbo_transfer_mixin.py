@@ -2,13 +2,44 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..tools.errors import ApiError, ThrottledError, TransientError
 
 _logger = logging.getLogger(__name__)
 
 CRON = "nexudus_qbo_connector.ir_cron_nexudus_qbo_sync"
+MANAGER = "nexudus_qbo_connector.group_nexudus_qbo_manager"
+QUEUE_WRITE = "nexudus_qbo_queue_write"  # the context key that marks the connector's own code (see ``_as_connector``)
+DONE_BY_HAND = "done_by_hand"
+
+
+class _ConnectorMark:
+    """The value of the ``QUEUE_WRITE`` context key: the one object that lets code write the queue's fields.
+
+    It cannot come from a client. Every RPC route (``/json/2/<model>/<method>``, ``/web/dataset/call_kw``,
+    ``/web/dataset/call_button``, XML-RPC and JSON-RPC ``execute_kw``) builds the context of the call from
+    the request body, i.e. from decoded JSON or XML-RPC: strings, numbers, booleans, lists and dicts. The check
+    is by identity (``is CONNECTOR``), so no value a client sends, whatever it is, passes it; and the check
+    also wants a superuser environment, which no RPC route gives. Copies keep the identity.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<the Nexudus–QuickBooks connector>"
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce__(self):
+        return "CONNECTOR"  # pickled by name: unpickled, it is this same object
+
+
+CONNECTOR = _ConnectorMark()
 
 
 class NexudusQboTransferMixin(models.AbstractModel):
@@ -25,10 +56,125 @@ class NexudusQboTransferMixin(models.AbstractModel):
     _name = "nexudus.qbo.transfer.mixin"
     _description = "Nexudus–QuickBooks transfer row"
     _state_field = "state"
+    _reason_field = "reason"
+    # The queue's fields: the connector's record of where each row stands in both services. Each model lists
+    # all of its own (this one is the mixin's): only the connector's code writes them (``_check_queue_fields``).
+    _queue_fields = ("tried_run_id",)
+    # The states a Manager may close with "Mark as dealt with" (the others are final already).
+    _hand_states = ()
+    _lock_namespace = None  # the class of the advisory lock a worker holds on a row it moves
 
     tried_run_id = fields.Many2one(
         "nexudus.qbo.run", "Last tried in run", readonly=True, copy=False, index="btree_not_null", ondelete="set null"
     )
+
+    # -- the queue's fields are the connector's ----------------------------------------------------
+    # A person moves a row with the buttons (Send, Retry, Mark as dealt with), whose methods check the
+    # person's rights, then do the work as the connector: ``_as_connector()``, a superuser environment whose
+    # context carries ``CONNECTOR``. Anything else writing a queue field — a user's ``write`` or ``create``
+    # over RPC, an import of a file, a server action, other code with or without sudo — is refused.
+
+    def _as_connector(self):
+        """These records as the connector's own code works on them: as superuser, marked as the connector.
+        Only the connector's entry points call it (the scheduled action, a person's click once its access
+        is checked, Mark as dealt with); the context's defaults are dropped, so that nothing a client put in
+        the click's context (``default_transfer_state``…) gets into the rows the connector creates."""
+        context = {key: value for key, value in self.env.context.items() if not key.startswith("default_")}
+        # Replaced, not updated: updating would keep the defaults.
+        return self.sudo().with_context({**context, QUEUE_WRITE: CONNECTOR})  # pylint: disable=context-overridden
+
+    def _is_connector(self):
+        return self.env.su and self.env.context.get(QUEUE_WRITE) is CONNECTOR
+
+    def _check_queue_fields(self, names):
+        """Refuse, naming them, the queue's fields among ``names`` unless the connector writes them."""
+        if self._is_connector():
+            return
+        touched = [name for name in self._queue_fields if name in names]
+        if not touched:
+            return
+        labels = ", ".join(f"“{self._fields[name]._description_string(self.env)}” ({name})" for name in touched)
+        raise AccessError(
+            self.env._(
+                "Only the connector writes %(fields)s of a %(model)s: it is its record of what was done in "
+                "QuickBooks and Nexudus. Use the buttons instead: Send to QuickBooks (Send, for a payment) or Retry "
+                "to have the connector move it; a Manager can “Mark as dealt with”, saying why, what was settled "
+                "outside the connector.",
+                fields=labels,
+                model=self._description,
+            )
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        defaults = {key.removeprefix("default_") for key in self.env.context if key.startswith("default_")}
+        self._check_queue_fields(defaults.union(*vals_list))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_queue_fields(vals)
+        return super().write(vals)
+
+    # -- Mark as dealt with ------------------------------------------------------------------------
+    def action_mark_dealt_with(self):
+        """Open the Mark as dealt with dialog (Managers): it asks why, then ``_mark_done_by_hand``."""
+        self._check_hand_rights()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Mark as dealt with"),
+            "res_model": "nexudus.qbo.mark.dealt.with",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"active_model": self._name, "active_ids": self.ids},
+        }
+
+    def _check_hand_rights(self):
+        if not self.env.user.has_group(MANAGER):
+            raise AccessError(
+                self.env._("Only a Nexudus–QuickBooks Manager can mark invoices and payments as dealt with.")
+            )
+        self.check_access("write")
+
+    def _mark_done_by_hand(self, reason):
+        """A Manager settled these rows outside the connector (in QuickBooks, Nexudus or both): they say so
+        (*Dealt with by hand*), the connector no longer moves them, and the chatter keeps who and why."""
+        self._check_hand_rights()
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(self.env._("Say why the connector should no longer move it."))
+        labels = dict(self._fields[self._state_field]._description_selection(self.env))
+        final = self.filtered(lambda r: r[self._state_field] not in self._hand_states)
+        if final:
+            raise UserError(
+                self.env._(
+                    "Nothing is left for the connector to do for %(rows)s (%(state)s): only what waits, failed or "
+                    "needs a person can be marked as dealt with.",
+                    rows=", ".join(final.mapped("display_name")),
+                    state=", ".join(sorted({labels[s] for s in final.mapped(self._state_field)})),
+                )
+            )
+        user = self.env.user.name
+        for row in self._as_connector():
+            row._lock_for_hand()
+            text = self.env._(
+                "Dealt with by hand by %(user)s (was “%(state)s”): %(reason)s The connector no longer moves it.",
+                user=user,
+                state=labels[row[self._state_field]],
+                reason=reason if reason.endswith((".", "!", "?")) else f"{reason}.",
+            )
+            row.write({self._state_field: DONE_BY_HAND, self._reason_field: text})
+            row.message_post(body=text)
+            if "activity_ids" in row._fields:  # the to-do the connector left for a Manager is done
+                row.activity_ids.action_feedback(feedback=text)
+
+    def _lock_for_hand(self):
+        """Refuse while a worker is moving the row (its advisory lock, ``_lock_namespace``): its answer would
+        be written over what the person decided. The lock is held until the click's transaction ends."""
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (self._lock_namespace, self.id))
+        if not self.env.cr.fetchone()[0]:
+            raise UserError(
+                self.env._("%(row)s is being sent right now: try again in a minute.", row=self.display_name)
+            )
 
     def _mark_tried(self):
         """The row is being tried now, in the current scheduled run if any: it waits for the next run."""
@@ -122,7 +268,7 @@ class NexudusQboTransferMixin(models.AbstractModel):
         transaction of the click that started it. Returns the notification for the person."""
         self.browse(ids).check_access("write")
         with self.env.registry.cursor() as cr:
-            rows = self.with_env(self.env(cr=cr, su=True)).browse(ids)
+            rows = self.with_env(self.env(cr=cr))._as_connector().browse(ids)
             pause = rows._paused(lambda: getattr(rows, method)())
             result = rows._notify_result(rows._state_counts(), title, pause)
         self.invalidate_recordset()

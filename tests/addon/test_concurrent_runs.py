@@ -61,7 +61,7 @@ class TestConcurrentRuns(CommittedServicesCase):
 
     @classmethod
     def _import(cls, company):
-        company.env["nexudus.qbo.invoice"]._import_company(company)
+        company.env["nexudus.qbo.invoice"]._as_connector()._import_company(company)
 
     @classmethod
     def _wipe(cls):
@@ -92,7 +92,7 @@ class TestConcurrentRuns(CommittedServicesCase):
             try:
                 with self.registry.cursor() as cr:
                     env = api.Environment(cr, SUPERUSER_ID, {})
-                    rows = env["nexudus.qbo.invoice"].browse(ids)
+                    rows = env["nexudus.qbo.invoice"]._as_connector().browse(ids)  # a worker is the connector
                     rows.mapped("transfer_state")  # start the transaction before the other worker commits
                     barrier.wait(timeout=30)
                     rows._send_now()

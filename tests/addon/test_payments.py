@@ -241,9 +241,16 @@ class TestPayments(FreshServicesCase):
         self.assertIn("was deleted in QuickBooks after it was recorded in Nexudus", row.reason)
         self.assertIn(str(row.nexudus_ledger_id), row.reason)
         self.assertTrue(row.activity_ids)
-        with self.enter_registry_test_mode():
-            row.action_mark_resolved()
-        self.assertEqual(row.state, "sent")
+        wizard = (
+            self.env["nexudus.qbo.mark.dealt.with"]
+            .with_context(active_model=row._name, active_ids=row.ids)
+            .create({"reason": "Reversed the payment on the invoice in Nexudus."})
+        )
+        wizard.action_confirm()
+        self.assertEqual(row.state, "done_by_hand")
+        self.assertFalse(row.activity_ids, "the Manager's to-do is done")
+        self.run_payments()  # the deleted payment read again does not reopen what a person dealt with
+        self.assertEqual(row.state, "done_by_hand")
 
     def test_quickbooks_payment_voided_after_it_was_recorded_is_reported(self):
         payment = self.qbo.record_payment(self.second.qbo_id, str(self.total(self.second)))
