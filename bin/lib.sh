@@ -78,3 +78,13 @@ ensure_postgres() {
 odoo_cli() {
     "$PYTHON" -m odoo "$@" --addons-path="$ADDONS_PATH"
 }
+
+# The addon keeps passwords, secrets and tokens encrypted with the key in NEXUDUS_QBO_SECRET_KEY (or
+# nexudus_qbo_secret_key in the Odoo configuration file): when none is set, make one for this run.
+ensure_secret_key() {
+    if [ -z "${NEXUDUS_QBO_SECRET_KEY:-}" ]; then
+        NEXUDUS_QBO_SECRET_KEY=$("$PYTHON" -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())") \
+            || return 1
+        export NEXUDUS_QBO_SECRET_KEY
+    fi
+}

@@ -7,7 +7,7 @@
     "website": "https://github.com/nexudus-qbo-connector/nexudus_qbo_connector",
     "license": "LGPL-3",
     "depends": ["account", "mail"],
-    "external_dependencies": {"python": ["python-quickbooks", "requests-oauthlib"]},
+    "external_dependencies": {"python": ["cryptography", "python-quickbooks", "requests-oauthlib"]},
     "data": [
         "security/nexudus_qbo_security.xml",
         "security/ir.model.access.csv",

@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 
 from ..tools.errors import InvalidGrantError
 from ..tools.redaction import get_logger
+from .encrypted_fields import CONFIG_OPTION, encrypt_at_rest, encrypted_char, unreadable
 
 _logger = get_logger(__name__)
 
@@ -34,13 +35,17 @@ class NexudusQboToken(models.Model):
         default="connected",
         required=True,
     )
-    access_token = fields.Char(copy=False)
+    access_token, access_token_encrypted = encrypted_char("access_token", "Access token")
     access_expires_at = fields.Datetime(copy=False)
-    refresh_token = fields.Char(copy=False)
+    refresh_token, refresh_token_encrypted = encrypted_char("refresh_token", "Refresh token")
     refresh_expires_at = fields.Datetime(copy=False)
     refresh_hard_expires_at = fields.Datetime("Refresh token final expiry", copy=False)
 
     _company_service_uniq = models.UniqueIndex("(company_id, service)", "One token row per company and service.")
+
+    def init(self):
+        encrypt_at_rest(self)
+        return super().init()
 
     def _get(self, company, service):
         return self.sudo().search([("company_id", "=", company.id), ("service", "=", service)], limit=1)
@@ -121,6 +126,16 @@ class NexudusQboToken(models.Model):
         # The row is read again under its lock, in a transaction of its own: the caller's snapshot may
         # predate a token another transaction committed (a connection made or refreshed meanwhile).
         def refresh(locked):
+            if unreadable(locked, "refresh_token"):
+                return None, UserError(
+                    company.env._(
+                        "The QuickBooks connection stored for %(company)s cannot be read: Odoo's configuration lacks "
+                        "the encryption key it was saved with (%(option)s, missing or replaced). Restore that key, "
+                        "or open Settings › Nexudus ↔ QuickBooks Online and click Connect with QuickBooks again.",
+                        company=company.name,
+                        option=CONFIG_OPTION,
+                    )
+                )
             if locked.state == "needs_reconnect" or not locked.refresh_token:
                 return None, not_connected
             if locked._usable(stale):  # another worker refreshed while we waited for the lock

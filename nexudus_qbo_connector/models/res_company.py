@@ -9,6 +9,7 @@ from ..tools import nexudus_client, qbo_client
 from ..tools.errors import ApiError
 from ..tools.matching import rate
 from ..tools.transferability import Chart, transfer_problems
+from .encrypted_fields import check_readable, encrypt_at_rest, encrypted_char, unreadable
 
 # System parameters that point the connector at other hosts than the real services (the tests and
 # the demo use them to reach the simulators). Each one defaults to the live service.
@@ -29,7 +30,9 @@ class ResCompany(models.Model):
 
     # -- Nexudus sign-in (per company: each Odoo company serves its own Nexudus locations) ----------
     nexudus_email = fields.Char("Nexudus admin email", groups="base.group_system", copy=False)
-    nexudus_password = fields.Char("Nexudus password", groups="base.group_system", copy=False)
+    nexudus_password, nexudus_password_encrypted = encrypted_char(
+        "nexudus_password", "Nexudus password", groups="base.group_system"
+    )
     nexudus_location_ids = fields.Many2many(
         "nexudus.qbo.location",
         string="Nexudus locations served",
@@ -44,7 +47,9 @@ class ResCompany(models.Model):
         string="QuickBooks environment",
     )
     qbo_client_id = fields.Char("QuickBooks client ID", groups="base.group_system", copy=False)
-    qbo_client_secret = fields.Char("QuickBooks client secret", groups="base.group_system", copy=False)
+    qbo_client_secret, qbo_client_secret_encrypted = encrypted_char(
+        "qbo_client_secret", "QuickBooks client secret", groups="base.group_system"
+    )
     qbo_oauth_nonce = fields.Char(groups="base.group_system", copy=False)
     qbo_realm_id = fields.Char("QuickBooks company ID", copy=False, readonly=True)
     qbo_company_name = fields.Char("QuickBooks company", copy=False, readonly=True)
@@ -119,12 +124,18 @@ class ResCompany(models.Model):
         if cron and (cron.interval_number, cron.interval_type) != (hours, "hours"):
             cron.sudo().write({"interval_number": hours, "interval_type": "hours"})
 
+    def init(self):
+        encrypt_at_rest(self)
+        return super().init()
+
     def _compute_qbo_state(self):
         tokens = self.env["nexudus.qbo.token"].sudo().search([("company_id", "in", self.ids), ("service", "=", "qbo")])
         by_company = {token.company_id.id: token for token in tokens}
         for company in self:
             token = by_company.get(company.id)
-            if not token or (token.state == "connected" and not token.refresh_token):
+            if token and unreadable(token, "refresh_token"):  # encrypted with a key no longer configured
+                company.qbo_state = "needs_reconnect"
+            elif not token or (token.state == "connected" and not token.refresh_token):
                 company.qbo_state = "not_connected"
             else:
                 company.qbo_state = token.state
@@ -148,6 +159,7 @@ class ResCompany(models.Model):
             raise UserError(
                 self.env._("Enter the Nexudus admin email and password in Settings › Nexudus–QuickBooks first.")
             )
+        check_readable(company, "nexudus_password")
         token = self.env["nexudus.qbo.token"]._get(self, "nexudus")
         expires = token.access_expires_at
         return self._nexudus_new_client(
@@ -200,6 +212,7 @@ class ResCompany(models.Model):
     def _qbo_oauth(self):
         self.ensure_one()
         company = self.sudo()
+        check_readable(company, "qbo_client_secret")
         if not (company.qbo_client_id and company.qbo_client_secret):
             raise UserError(
                 self.env._(

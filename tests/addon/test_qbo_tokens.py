@@ -102,11 +102,10 @@ class TestQboTokensAcrossTransactions(CommittedServicesCase):
 
     def _committed_token(self):
         with self.registry.cursor() as cr:
-            cr.execute(
-                "SELECT access_token, refresh_token FROM nexudus_qbo_token WHERE company_id = %s AND service = 'qbo'",
-                (self.company_id,),
+            token = self.committed_env(cr)["nexudus.qbo.token"].search(
+                [("company_id", "=", self.company_id), ("service", "=", "qbo")]
             )
-            return cr.fetchone()
+            return token.access_token, token.refresh_token
 
     def test_connecting_in_one_transaction_records_the_company(self):
         with self.registry.cursor() as cr:
