@@ -13,7 +13,8 @@ class NexudusQboSignin(models.TransientModel):
 
     company_id = fields.Many2one("res.company", required=True, readonly=True, ondelete="cascade")
     email = fields.Char("Nexudus admin email")
-    password = fields.Char("Nexudus password")
+    password = fields.Char("Nexudus password", help="Left empty, the stored password of this email is used.")
+    has_stored_password = fields.Boolean(readonly=True)
     totp = fields.Char("Two-factor code")
     step = fields.Selection(
         [("credentials", "Email and password"), ("totp", "Two-factor code")],
@@ -24,10 +25,15 @@ class NexudusQboSignin(models.TransientModel):
 
     @api.model
     def _open_for(self, company):
-        """The dialog for ``company``, filled in with its stored email and password."""
+        """The dialog for ``company``, filled in with its stored email; the stored password stays where it is
+        (encrypted), used when none is typed."""
         stored = company.sudo()
         wizard = self.create(
-            {"company_id": company.id, "email": stored.nexudus_email, "password": stored.nexudus_password}
+            {
+                "company_id": company.id,
+                "email": stored.nexudus_email,
+                "has_stored_password": bool(stored.nexudus_email and stored.nexudus_password),
+            }
         )
         return wizard._reopen()
 
@@ -52,7 +58,11 @@ class NexudusQboSignin(models.TransientModel):
         self.ensure_one()
         email = (self.email or "").strip()
         company = self.company_id
-        client = company._nexudus_new_client(email, self.password or "")
+        stored = company.sudo()
+        password = self.password or (stored.nexudus_password if email == stored.nexudus_email else "")
+        if not password:
+            return self._stay(self.env._("Type the Nexudus password of %(email)s.", email=email))
+        client = company._nexudus_new_client(email, password)
         try:
             tokens = client.sign_in(totp=(self.totp or "").strip() or None)
         except ApiError as exc:
@@ -69,7 +79,8 @@ class NexudusQboSignin(models.TransientModel):
             )
         except ApiError as exc:
             return self._stay(self.env._("The sign-in did not complete: %(error)s", error=exc))
-        company.sudo().write({"nexudus_email": email, "nexudus_password": self.password})
+        stored.write({"nexudus_email": email, "nexudus_password": password})
+        self.write({"password": False, "totp": False})  # the company keeps it, encrypted
         company._nexudus_store_tokens(tokens)
         locations = company._nexudus_sync_locations(businesses)
         return {

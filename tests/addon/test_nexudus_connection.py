@@ -35,7 +35,7 @@ class TestNexudusConnection(ConnectorCase):
         self.assertEqual(len(self._token_requests()), before)
 
     def test_a_two_factor_sign_in_keeps_working_without_the_code(self):
-        dialog, _action = sign_in_nexudus(self, email="2fa@example.com")
+        dialog, _action = sign_in_nexudus(self, email="2fa@example.com", password="secret")
         dialog.write({"totp": "123456"})
         with self.enter_registry_test_mode():
             action = dialog.action_sign_in()

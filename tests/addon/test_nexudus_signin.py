@@ -53,7 +53,7 @@ class TestNexudusSignin(ConnectorCase):
 
     def test_unknown_user_when_nexudus_answers_as_for_a_wrong_password(self):
         self._assert_refused(
-            *self._sign_in(email="nobody@example.com"),
+            *self._sign_in(email="nobody@example.com", password="secret"),
             "Nexudus did not accept the email nobody@example.com with this password. Nexudus says: “The user name "
             "or password is incorrect.”",
         )
@@ -62,14 +62,14 @@ class TestNexudusSignin(ConnectorCase):
         distinct = NexudusSimulator(self.world, sign_in_errors="distinct").start()
         self.addCleanup(distinct.stop)
         self.env["ir.config_parameter"].sudo().set_param(f"{ADDON}.nexudus_api_url", distinct.url)
-        dialog, action = sign_in_nexudus(self, email="nobody@example.com")
+        dialog, action = sign_in_nexudus(self, email="nobody@example.com", password="secret")
         requests = sum(1 for r in distinct.request_log if r[1] == "/api/token")
         self._assert_refused(dialog, action, requests, "Nexudus says: “There is no user with this email address.”")
         dialog, action = sign_in_nexudus(self, password="not-the-password")
         self.assertIn("Nexudus says: “The user name or password is incorrect.”", dialog.message)
 
     def test_two_factor_code_is_asked_for_then_used(self):
-        dialog, action, requests = self._sign_in(email="2fa@example.com")
+        dialog, action, requests = self._sign_in(email="2fa@example.com", password="secret")
         self._assert_refused(dialog, action, requests, "two-factor code: type the current code", step="totp")
         dialog.write({"totp": "123456"})
         mark = len(self.nexudus.request_log)
@@ -82,7 +82,7 @@ class TestNexudusSignin(ConnectorCase):
         self.assertEqual(self.nexudus.access_tokens[self._tokens()[0]][0], 3)  # the 2FA user's token
 
     def test_wrong_two_factor_code(self):
-        dialog, _action, _requests = self._sign_in(email="2fa@example.com")
+        dialog, _action, _requests = self._sign_in(email="2fa@example.com", password="secret")
         dialog.write({"totp": "000000"})
         mark = len(self.nexudus.request_log)
         with self.enter_registry_test_mode():
@@ -100,17 +100,17 @@ class TestNexudusSignin(ConnectorCase):
 
     def test_user_without_api_access(self):
         self._assert_refused(
-            *self._sign_in(email="noapi@example.com"),
+            *self._sign_in(email="noapi@example.com", password="secret"),
             "turn on API access for noapi@example.com in Nexudus › Settings › Users",
         )
 
     def test_a_second_user_replaces_the_first(self):
-        dialog, action, requests = self._sign_in(email="2fa@example.com")
+        dialog, action, requests = self._sign_in(email="2fa@example.com", password="secret")
         dialog.write({"totp": "123456"})
         with self.enter_registry_test_mode():
             dialog.action_sign_in()
         self.assertEqual(self.nexudus.access_tokens[self._tokens()[0]][0], 3)
-        _dialog, action, requests = self._sign_in(email="admin@example.com")
+        _dialog, action, requests = self._sign_in(email="admin@example.com", password="secret")
         self.assertEqual((action["params"]["type"], requests), ("success", 1))
         self.assertEqual(self._credentials(), ("admin@example.com", "secret"))
         self.assertEqual(self.nexudus.access_tokens[self._tokens()[0]][0], 1)
@@ -135,6 +135,16 @@ class TestNexudusSignin(ConnectorCase):
         action = self.env["res.config.settings"].create({}).action_nexudus_test_connection()
         dialog = self.env["nexudus.qbo.signin"].browse(action["res_id"])
         self.assertEqual((dialog.email, dialog.password, dialog.step), (False, False, "credentials"))
+
+    def test_the_stored_password_stays_out_of_the_dialog_and_signs_in_when_none_is_typed(self):
+        dialog, action = sign_in_nexudus(self)
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertTrue(dialog.has_stored_password)
+        self.assertFalse(dialog.password)
+        self.env.cr.execute("SELECT count(*) FROM nexudus_qbo_signin WHERE password IS NOT NULL")
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
+        dialog, _action = sign_in_nexudus(self, email="2fa@example.com")
+        self.assertEqual(dialog.message, "Type the Nexudus password of 2fa@example.com.")
 
     def test_settings_have_no_two_factor_field(self):
         self.assertNotIn("nexudus_totp", self.env["res.config.settings"]._fields)
