@@ -6,6 +6,7 @@ from odoo.tools.misc import verify_hash_signed
 
 from ..models.res_company import CALLBACK_PATH, OAUTH_SCOPE
 from ..tools.redaction import get_logger
+from ..tools.texts import translated
 
 _logger = get_logger(__name__)
 # The web server logs every requested URL: the callback's carries the one-time authorisation code.
@@ -44,7 +45,7 @@ class NexudusQboOAuthController(http.Controller):
         try:
             company._qbo_finish_connect(code, realmId)
         except UserError as exc:
-            return _error_page(str(exc))
+            return _error_page(translated(request.env, exc))
         return request.redirect(CONNECTED_URL)
 
 

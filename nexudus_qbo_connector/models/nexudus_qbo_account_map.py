@@ -4,6 +4,7 @@ from odoo.exceptions import UserError, ValidationError
 from ..tools import matching
 from ..tools.errors import ApiError, RejectedError
 from ..tools.qbo_client import quote
+from ..tools.texts import translated
 from .nexudus_qbo_account import DEPOSIT_TYPES
 from .nexudus_qbo_financial_account import ACCOUNT_TYPES
 
@@ -291,5 +292,5 @@ class NexudusQboAccountMap(models.Model):
             "QuickBooks refused to create the item “%(name)s” for Nexudus account %(code)s: %(error)s",
             name=name,
             code=self.nexudus_code,
-            error=exc,
+            error=translated(self.env, exc),
         )

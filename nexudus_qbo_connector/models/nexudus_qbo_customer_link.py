@@ -6,6 +6,7 @@ from odoo.exceptions import UserError
 from ..tools import matching
 from ..tools.errors import ApiError, RejectedError
 from ..tools.qbo_client import quote
+from ..tools.texts import translated
 from ..tools.transferability import CUSTOMER_LINKS, MANAGERS
 
 DUPLICATE_NAME = "6240"
@@ -131,7 +132,9 @@ class NexudusQboCustomerLink(models.Model):
             if exc.retryable:
                 raise  # throttled or down: the invoice waits for the next run
             raise UserError(
-                self.env._("Reading Nexudus customer %(id)s failed: %(error)s", id=coworker_id, error=exc)
+                self.env._(
+                    "Reading Nexudus customer %(id)s failed: %(error)s", id=coworker_id, error=translated(self.env, exc)
+                )
             ) from exc
         self.env["nexudus.qbo.coworker"]._upsert(company, [coworker])
         return coworker
@@ -170,7 +173,7 @@ class NexudusQboCustomerLink(models.Model):
                     "QuickBooks refused the customer “%(name)s” (Nexudus customer %(id)s): %(error)s",
                     name=name,
                     id=coworker["Id"],
-                    error=exc,
+                    error=translated(self.env, exc),
                 )
             ) from exc
         customer = company._nexudus_qbo_store_customer(row)

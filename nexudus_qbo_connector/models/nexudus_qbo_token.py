@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 
 from ..tools.errors import InvalidGrantError
 from ..tools.redaction import get_logger
+from ..tools.texts import translated
 from .encrypted_fields import CONFIG_OPTION, encrypt_at_rest, encrypted_char, unreadable
 
 _logger = get_logger(__name__)
@@ -143,8 +144,8 @@ class NexudusQboToken(models.Model):
             try:
                 tokens = oauth.refresh(locked.refresh_token)
             except InvalidGrantError as exc:
-                locked._mark_needs_reconnect(str(exc))
-                return None, UserError(str(exc))
+                locked._mark_needs_reconnect(translated(self.env, exc))
+                return None, UserError(translated(self.env, exc))
             locked.write(self._token_values(tokens))
             return tokens["access_token"], None
 

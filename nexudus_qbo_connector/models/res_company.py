@@ -8,6 +8,7 @@ from odoo.tools.misc import hash_sign
 from ..tools import nexudus_client, qbo_client
 from ..tools.errors import ApiError
 from ..tools.matching import rate
+from ..tools.texts import translated
 from ..tools.transferability import Chart, transfer_problems
 from .encrypted_fields import check_readable, encrypt_at_rest, encrypted_char, unreadable
 
@@ -198,7 +199,7 @@ class ResCompany(models.Model):
         try:
             businesses = list(self._nexudus_client().list("businesses", order_by="Name"))
         except ApiError as exc:
-            raise UserError(str(exc)) from exc
+            raise UserError(translated(self.env, exc)) from exc
         return self._nexudus_sync_locations(businesses)
 
     def _nexudus_sync_locations(self, businesses):
@@ -251,13 +252,13 @@ class ResCompany(models.Model):
         try:
             tokens = oauth.exchange_code(code)
         except ApiError as exc:
-            raise UserError(str(exc)) from exc
+            raise UserError(translated(self.env, exc)) from exc
         self.env["nexudus.qbo.token"]._store(self, "qbo", self.env["nexudus.qbo.token"]._token_values(tokens))
         self.sudo().write({"qbo_realm_id": realm_id, "qbo_oauth_nonce": False})
         try:
             info = self._qbo_client().company_info()
         except ApiError as exc:
-            raise UserError(str(exc)) from exc
+            raise UserError(translated(self.env, exc)) from exc
         self.sudo().write({"qbo_company_name": info.get("CompanyName"), "qbo_country": info.get("Country")})
 
     def _qbo_disconnect(self):
@@ -269,7 +270,9 @@ class ResCompany(models.Model):
                 self._qbo_oauth().revoke(token.refresh_token)
             except ApiError as exc:
                 raise UserError(
-                    self.env._("QuickBooks did not confirm the disconnection: %(error)s", error=exc)
+                    self.env._(
+                        "QuickBooks did not confirm the disconnection: %(error)s", error=translated(self.env, exc)
+                    )
                 ) from exc
         token.unlink()
         self.sudo().write({"qbo_realm_id": False, "qbo_company_name": False, "qbo_country": False})
@@ -313,7 +316,7 @@ class ResCompany(models.Model):
             customers = client.query_all("Customer", "Active = true")
             currency_prefs = client.preferences().get("CurrencyPrefs") or {}
         except ApiError as exc:
-            raise UserError(str(exc)) from exc
+            raise UserError(translated(self.env, exc)) from exc
         self.sudo().write(
             {
                 "qbo_home_currency": (currency_prefs.get("HomeCurrency") or {}).get("value") or False,
@@ -357,7 +360,7 @@ class ResCompany(models.Model):
                 accounts = list(client.list("financialaccounts", {"FinancialAccount_Business": location.nexudus_id}))
                 taxes = list(client.list("taxrates", {"TaxRate_Business": location.nexudus_id}))
             except ApiError as exc:
-                raise UserError(str(exc)) from exc
+                raise UserError(translated(self.env, exc)) from exc
             for model_name, rows in (("nexudus.qbo.financial.account", accounts), ("nexudus.qbo.tax.rate", taxes)):
                 model = self.env[model_name].sudo().with_context(active_test=False)
                 existing = {rec.nexudus_id: rec for rec in model.search([("location_id", "=", location.id)])}

@@ -20,6 +20,7 @@ import requests
 from . import rate_limits
 from .errors import AuthError, NotFoundError, RejectedError, ThrottledError, TransientError
 from .redaction import get_logger, redact
+from .texts import _lt
 
 _logger = get_logger(__name__)
 
@@ -92,7 +93,10 @@ class ApiClient:
                     timeout=self.timeout,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
-                error = TransientError(f"no answer from {self.service} ({type(exc).__name__})", service=self.service)
+                error = TransientError(
+                    _lt("no answer from %(service)s (%(error)s)", service=self.service, error=type(exc).__name__),
+                    service=self.service,
+                )
                 wait = 1.0
             else:
                 _logger.debug("%s %s %s -> %s", self.service, method, redact(response.url), response.status_code)

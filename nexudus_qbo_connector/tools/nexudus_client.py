@@ -10,6 +10,7 @@ import time
 
 from .errors import AuthError, InvalidGrantError, NotFoundError, RejectedError, ThrottledError, TransientError
 from .http_client import ApiClient, wire_json
+from .texts import _lt
 
 DEFAULT_URL = "https://spaces.nexudus.com"
 
@@ -73,7 +74,7 @@ class NexudusClient(ApiClient):
     def refresh(self):
         """Swap the refresh token for a new token set; the previous refresh token stops working."""
         if not self.refresh_token:
-            raise AuthError("no refresh token: sign in to Nexudus again", service=self.service)
+            raise AuthError(_lt("no refresh token: sign in to Nexudus again"), service=self.service)
         form = {"grant_type": "refresh_token", "refresh_token": self.refresh_token}
         return self._token_call(form, headers={"client_id": self.email})
 
@@ -156,7 +157,10 @@ class NexudusClient(ApiClient):
             errors = body.get("Errors") or []
             detail = "; ".join(f"{e.get('PropertyName')}: {e.get('Message')}" for e in errors) or None
             raise RejectedError(
-                body.get("Message") or "Nexudus refused the change.", service=self.service, status=200, detail=detail
+                body.get("Message") or _lt("Nexudus refused the change."),
+                service=self.service,
+                status=200,
+                detail=detail,
             )
 
     def _api(self, method, path, **kw):
@@ -178,11 +182,13 @@ class NexudusClient(ApiClient):
         message = _nexudus_message(body) or (response.text or "").strip()[:300] or f"HTTP {status}"
         kw = {"service": self.service, "status": status}
         if status in self.throttle_statuses:
-            return ThrottledError(f"Nexudus asks to wait before calling again: {message}", **kw)
+            return ThrottledError(_lt("Nexudus asks to wait before calling again: %(message)s", message=message), **kw)
         if status == 401:
             return AuthError(
-                "Nexudus refused the credentials or the user lacks permission. Check the email and password, "
-                "and that the user has 'API access' ticked in Nexudus (Settings › Users).",
+                _lt(
+                    "Nexudus refused the credentials or the user lacks permission. Check the email and password, "
+                    "and that the user has 'API access' ticked in Nexudus (Settings › Users)."
+                ),
                 **kw,
             )
         if status == 404:
@@ -214,12 +220,14 @@ def _token_error(exc):
     kw = {"service": exc.service, "status": exc.status, "code": code, "detail": exc.message}
     if code == "two_factor_auth_check":
         return AuthError(
-            "This Nexudus account uses two-factor sign-in: sign in again with its current code (Test connection "
-            "in the connector's settings).",
+            _lt(
+                "This Nexudus account uses two-factor sign-in: sign in again with its current code (Test connection "
+                "in the connector's settings)."
+            ),
             **kw,
         )
     if code == "unsupported_grant_type":
-        return RejectedError("Nexudus refused the token request format.", **kw)
+        return RejectedError(_lt("Nexudus refused the token request format."), **kw)
     if code == "invalid_grant" or "refresh" in (exc.message or "").lower():
-        return InvalidGrantError(f"Nexudus refused the sign-in: {exc.message}", **kw)
-    return AuthError(f"Nexudus refused the sign-in: {exc.message}", **kw)
+        return InvalidGrantError(_lt("Nexudus refused the sign-in: %(said)s", said=exc.message), **kw)
+    return AuthError(_lt("Nexudus refused the sign-in: %(said)s", said=exc.message), **kw)

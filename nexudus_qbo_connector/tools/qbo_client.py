@@ -24,6 +24,7 @@ from .errors import (
 )
 from .http_client import ApiClient, wire_json
 from .redaction import get_logger
+from .texts import _lt
 
 # requests-oauthlib logs token request headers and bodies at debug level: mask them.
 get_logger("requests_oauthlib.oauth2_session")
@@ -126,10 +127,12 @@ class QboOAuth:
                 timeout=self.timeout,
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise TransientError(f"no answer from Intuit ({type(exc).__name__})", service=self.service) from exc
+            raise TransientError(
+                _lt("no answer from Intuit (%(error)s)", error=type(exc).__name__), service=self.service
+            ) from exc
         if not response.ok:
             raise TransientError(
-                f"Intuit did not revoke the token (HTTP {response.status_code}).",
+                _lt("Intuit did not revoke the token (HTTP %(status)s).", status=response.status_code),
                 service=self.service,
                 status=response.status_code,
             )
@@ -139,27 +142,33 @@ class QboOAuth:
             payload = dict(call(self._session()))
         except oauth2_errors.InvalidGrantError as exc:
             raise InvalidGrantError(
-                "QuickBooks no longer accepts this connection (the authorisation expired or was revoked). "
-                "Reconnect with QuickBooks in Settings.",
+                _lt(
+                    "QuickBooks no longer accepts this connection (the authorisation expired or was revoked). "
+                    "Reconnect with QuickBooks in Settings."
+                ),
                 service=self.service,
                 code="invalid_grant",
             ) from exc
         except (oauth2_errors.InvalidClientError, oauth2_errors.UnauthorizedClientError) as exc:
             raise AuthError(
-                "QuickBooks refused the app's client id or secret: check them in Settings.",
+                _lt("QuickBooks refused the app's client id or secret: check them in Settings."),
                 service=self.service,
                 code=exc.error,
             ) from exc
         except oauth2_errors.OAuth2Error as exc:
             raise RejectedError(
-                f"Intuit refused the token request: {exc.description or exc.error}",
+                _lt("Intuit refused the token request: %(said)s", said=exc.description or exc.error),
                 service=self.service,
                 code=exc.error,
             ) from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise TransientError(f"no answer from Intuit ({type(exc).__name__})", service=self.service) from exc
+            raise TransientError(
+                _lt("no answer from Intuit (%(error)s)", error=type(exc).__name__), service=self.service
+            ) from exc
         except ValueError as exc:  # not JSON: an outage page
-            raise TransientError("Intuit's sign-in service answered with an error page.", service=self.service) from exc
+            raise TransientError(
+                _lt("Intuit's sign-in service answered with an error page."), service=self.service
+            ) from exc
         now = self._clock()
         tokens = {"access_token": payload["access_token"], "expires_at": now + int(payload.get("expires_in") or 3600)}
         if payload.get("refresh_token"):
@@ -257,7 +266,7 @@ class QboClient(ApiClient):
         message = message or (response.text or "").strip()[:300] or f"HTTP {status}"
         kw = {"service": self.service, "status": status, "code": code, "detail": detail}
         if status == 429 or "ThrottleExceeded" in message:
-            return ThrottledError("QuickBooks asks to slow down (too many requests).", **kw)
+            return ThrottledError(_lt("QuickBooks asks to slow down (too many requests)."), **kw)
         if status in (401, 403) or code in AUTH_CODES:
             return AuthError(message, **kw)
         if code in NOT_FOUND_CODES or status == 404:

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
 from ..tools.errors import ApiError, AuthError
+from ..tools.texts import translated
 
 
 class NexudusQboSignin(models.TransientModel):
@@ -78,7 +79,7 @@ class NexudusQboSignin(models.TransientModel):
                 )
             )
         except ApiError as exc:
-            return self._stay(self.env._("The sign-in did not complete: %(error)s", error=exc))
+            return self._stay(self.env._("The sign-in did not complete: %(error)s", error=translated(self.env, exc)))
         stored.write({"nexudus_email": email, "nexudus_password": password})
         self.write({"password": False, "totp": False})  # the company keeps it, encrypted
         company._nexudus_store_tokens(tokens)
@@ -125,4 +126,4 @@ class NexudusQboSignin(models.TransientModel):
                     said=said,
                 )
             )
-        return self._stay(self.env._("The sign-in did not complete: %(error)s", error=exc))
+        return self._stay(self.env._("The sign-in did not complete: %(error)s", error=translated(self.env, exc)))
