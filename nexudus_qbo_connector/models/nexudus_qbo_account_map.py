@@ -106,7 +106,16 @@ class NexudusQboAccountMap(models.Model):
     def write(self, vals):
         if not self.env.context.get("nexudus_qbo_auto_match") and {"qbo_account_id", "qbo_item_id"} & set(vals):
             vals = {**vals, "manual": True, "match_state": "manual", "match_reason": False}
-        return super().write(vals)
+        result = super().write(vals)
+        if not self.env.context.get("nexudus_qbo_auto_match"):  # automatic matching re-evaluates once, at its end
+            self.env["nexudus.qbo.invoice"]._reevaluate_waiting(self.company_id)
+        return result
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rows = super().create(vals_list)
+        self.env["nexudus.qbo.invoice"]._reevaluate_waiting(rows.filtered("ready").company_id)
+        return rows
 
     # -- matching ----------------------------------------------------------------------------------
     def _auto_match(self, qbo_accounts, items):
@@ -152,6 +161,7 @@ class NexudusQboAccountMap(models.Model):
         for company in self.company_id:
             rows = self.filtered(lambda r, c=company: r.company_id == c)
             rows._auto_match(company._nexudus_qbo_accounts_as_rows(), company._nexudus_qbo_items())
+        self.env["nexudus.qbo.invoice"]._reevaluate_waiting(self.company_id)
 
     def action_refresh_lists(self):
         self.env.company._nexudus_qbo_refresh_chart()
@@ -171,6 +181,7 @@ class NexudusQboAccountMap(models.Model):
             client = company._qbo_client()
             for row in rows.filtered(lambda r, c=company: r.company_id == c):
                 row._create_item(client)
+        self.env["nexudus.qbo.invoice"]._reevaluate_waiting(rows.company_id)
         return True
 
     def _create_item(self, client):

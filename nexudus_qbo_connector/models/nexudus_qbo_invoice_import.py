@@ -146,6 +146,7 @@ class NexudusQboInvoice(models.Model):
         if row:
             before = row._nexudus_record()
             row.write(values)
+            row._note("updated")
             row._after_nexudus_change(before)
             return row
         row = self.create(
@@ -156,6 +157,7 @@ class NexudusQboInvoice(models.Model):
                 "nexudus_id": record["Id"],
             }
         )
+        row._note("read")
         row._evaluate()
         return row
 
@@ -243,6 +245,7 @@ class NexudusQboInvoice(models.Model):
                     client.list, "coworkerinvoicelines", {"CoworkerInvoiceLine_CoworkerInvoice": row.nexudus_id}
                 )
                 row._upsert(company, row.location_id, record, lines, row)
+                row._note("refreshed")
                 self._commit()
 
 

@@ -377,6 +377,7 @@ class ResCompany(models.Model):
         tax_maps.search([("company_id", "=", self.id)])._auto_match(
             self.env["nexudus.qbo.tax.code"].search([("company_id", "=", self.id)])
         )
+        self.env["nexudus.qbo.invoice"]._reevaluate_waiting(self)
 
     def _nexudus_qbo_accounts_as_rows(self):
         """The active QuickBooks accounts as the matching rules take them."""
