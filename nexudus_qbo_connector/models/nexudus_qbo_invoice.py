@@ -155,6 +155,8 @@ class NexudusQboInvoice(models.Model):
         def work(invoices):
             invoices._import_and_evaluate(company)
             invoices._send_chunk(company)
+            if not company.nexudus_qbo_auto_send_invoices:
+                invoices.search([("company_id", "=", company.id), ("transfer_state", "=", "to_send")])._note("to_send")
 
         return self._in_own_transaction(work, self.env._("Invoices from Nexudus"))
 

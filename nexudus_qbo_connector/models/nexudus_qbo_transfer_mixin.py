@@ -16,8 +16,8 @@ CRON = "nexudus_qbo_connector.ir_cron_nexudus_qbo_sync"
 OUTCOMES = "nexudus_qbo_outcomes"  # the context key of the action's outcome counter
 # What a row read from Nexudus came to (at most one a row), then what became of it (at most one, the last).
 READ_KINDS = ("read", "updated", "refreshed")
-OUTCOME_ORDER = ("read", "updated", "refreshed", "ready", "created", "recorded", "voided", "already", "waiting",
-                 "held", "left_out", "attention", "failed", "later")  # fmt: skip
+OUTCOME_ORDER = ("read", "updated", "refreshed", "ready", "created", "recorded", "voided", "already", "to_send",
+                 "waiting", "held", "left_out", "attention", "failed", "later")  # fmt: skip
 DONE_KINDS = {"read", "updated", "refreshed", "ready", "created", "recorded", "voided"}
 # Whose reason a warning gives first.
 REASON_ORDER = ("failed", "waiting", "held", "attention", "left_out", "later", "already")
@@ -238,6 +238,7 @@ class NexudusQboTransferMixin(models.AbstractModel):
             "recorded": _("%(count)s recorded in Nexudus", count=count),
             "voided": _("%(count)s voided in QuickBooks", count=count),
             "already": _("%(count)s already there", count=count),
+            "to_send": _("%(count)s to send (automatic sending is off: select them and Send)", count=count),
             "waiting": _("%(count)s waiting for mappings", count=count),
             "held": _("%(count)s waiting for their invoice or settings", count=count),
             "left_out": _("%(count)s not for QuickBooks (draft, void or transferred by Nexudus)", count=count),
