@@ -218,7 +218,7 @@ class NexudusQboCustomerLink(models.Model):
                     self.env._(
                         "The QuickBooks customer “%(name)s” the connector names Nexudus customer %(id)s after is "
                         "taken: %(why)s. Rename it in QuickBooks, or link this Nexudus customer by hand "
-                        "(Mappings › Customer links).",
+                        "(Nexudus–QuickBooks › Mappings › Customer links).",
                         name=candidate,
                         id=coworker["Id"],
                         why=holder,

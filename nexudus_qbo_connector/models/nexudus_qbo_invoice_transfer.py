@@ -288,7 +288,7 @@ class NexudusQboInvoice(models.Model):
         reason = self.env._(
             "QuickBooks computed %(qbo)s for %(name)s where Nexudus says %(nexudus)s (difference %(diff)s). Fix: "
             "check the tax codes mapped for its lines (the QuickBooks rate must equal the Nexudus rate) in "
-            "Nexudus–QuickBooks › Tax mappings, then Retry.",
+            "Nexudus–QuickBooks › Mappings › Tax mappings, then Retry.",
             qbo=total,
             name=self.display_name,
             nexudus=payload.total,

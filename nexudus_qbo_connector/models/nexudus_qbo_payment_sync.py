@@ -511,7 +511,7 @@ class NexudusQboPayment(models.Model):
             return self._hold(
                 self.env._(
                     "No QuickBooks account to deposit payments to. Fix: map the Nexudus Payments account in "
-                    "Nexudus–QuickBooks › Account mappings, or choose the Payments account in Settings."
+                    "Nexudus–QuickBooks › Mappings › Account mappings, or choose the Payments account in Settings."
                 ),
                 "settings",
             )
@@ -835,7 +835,7 @@ class _PaymentContext:
         if not found:
             return None, env._(
                 "Sent without a payment method: QuickBooks has none named “%(name)s”. Fix: add it in QuickBooks, "
-                "change the mapping in Nexudus–QuickBooks › Payment methods, or let the connector create it "
+                "change the mapping in Nexudus–QuickBooks › Mappings › Payment methods, or let the connector create it "
                 "(Settings).",
                 name=name,
             )

@@ -280,7 +280,7 @@ def _line(line, net, tax, where, target, problems):
     if not item_id:
         problems.append(
             f"{where}: Nexudus account {code or '(none)'} “{line.get('FinancialAccountName') or ''}” has no "
-            "QuickBooks item. Fix: map it in Nexudus–QuickBooks › Account mappings."
+            "QuickBooks item. Fix: map it in Nexudus–QuickBooks › Mappings › Account mappings."
         )
         return None, None
     tax_target = _tax_target(line, target)
@@ -288,7 +288,7 @@ def _line(line, net, tax, where, target, problems):
         name = (line.get("TaxCategoryName") or "").strip() or "no tax rate"
         problems.append(
             f"{where}: Nexudus tax rate “{name}” {percent(line.get('TaxRate'))} has no QuickBooks tax code. "
-            "Fix: map it in Nexudus–QuickBooks › Tax mappings (or choose the Default tax code in Settings)."
+            "Fix: map it in Nexudus–QuickBooks › Mappings › Tax mappings (or choose the Default tax code in Settings)."
         )
         return None, None
     quantity = Decimal(str(line.get("Quantity") or 0))

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from .matching import percent, rate
 
 NO_TAX_NAMES = {"", "[no tax]"}
-ACCOUNT_MAPPINGS = "Nexudus–QuickBooks › Account mappings"
-TAX_MAPPINGS = "Nexudus–QuickBooks › Tax mappings"
+ACCOUNT_MAPPINGS = "Nexudus–QuickBooks › Mappings › Account mappings"
+TAX_MAPPINGS = "Nexudus–QuickBooks › Mappings › Tax mappings"
 SETTINGS = "Settings › Nexudus ↔ QuickBooks Online"
 
 

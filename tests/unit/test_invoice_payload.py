@@ -239,9 +239,9 @@ def test_every_problem_is_named_with_its_line():
         build(invoice(TotalAmount=D("288.00")), lines, uk_target())
     assert caught.value.problems == [
         "Invoice LON-0001, line 1: Nexudus account LEG-404 “Legacy Revenue” has no QuickBooks item. Fix: map it in "
-        "Nexudus–QuickBooks › Account mappings.",
+        "Nexudus–QuickBooks › Mappings › Account mappings.",
         "Invoice LON-0001, line 2: Nexudus tax rate “Mystery” 7% has no QuickBooks tax code. Fix: map it in "
-        "Nexudus–QuickBooks › Tax mappings (or choose the Default tax code in Settings).",
+        "Nexudus–QuickBooks › Mappings › Tax mappings (or choose the Default tax code in Settings).",
     ]
 
 

@@ -59,7 +59,9 @@ def test_unmapped_account_names_invoice_line_code_and_where_to_map_it():
     [problem] = transfer_problems(invoice(), [line(2, "EVT-001", "Event Revenue")], chart())
     assert problem.startswith("Invoice LON-0007, line 2 (“Hot desk, June”): Nexudus account EVT-001 “Event Revenue”")
     assert "(code differs: EVT-001 vs evt-001)" in problem
-    assert "Fix: map Nexudus account EVT-001 “Event Revenue” in Nexudus–QuickBooks › Account mappings." in problem
+    assert "Fix: map Nexudus account EVT-001 “Event Revenue” in Nexudus–QuickBooks › Mappings › Account mappings." in (
+        problem
+    )
 
 
 def test_account_outside_the_chart_and_line_without_account():
@@ -78,7 +80,7 @@ def test_account_without_item():
 def test_unmapped_tax_rate_gives_its_name_rate_and_reason():
     [problem] = transfer_problems(invoice(), [line(tax="Zero-rated", rate=5)], chart())
     assert "Nexudus tax rate “Zero-rated” 5% is not mapped (rate differs: 5% vs 0%)" in problem
-    assert "Nexudus–QuickBooks › Tax mappings" in problem
+    assert "Nexudus–QuickBooks › Mappings › Tax mappings" in problem
 
 
 def test_tax_rate_unknown_to_the_location():
