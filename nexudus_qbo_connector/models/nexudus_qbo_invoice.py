@@ -40,7 +40,6 @@ class NexudusQboInvoice(models.Model):
     _order = "issue_date desc, id desc"
     _rec_name = "number"
     _check_company_auto = True
-    _state_field = "transfer_state"
 
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     location_id = fields.Many2one("nexudus.qbo.location", required=True, index=True, readonly=True, check_company=True)

@@ -34,14 +34,20 @@ class Outcomes:
     def note(self, rows, kind, reason=None):
         for row in rows:
             key = (row._name, row.id)
-            (self.read if kind in READ_KINDS else self.became)[key] = kind
-            if reason and kind not in READ_KINDS:
+            if kind in READ_KINDS:
+                self.read[key] = kind
+                continue
+            self.became[key] = kind
+            self.reasons.pop(key, None)  # kept in the order the rows reached their outcome
+            if reason:
                 self.reasons[key] = reason
-            elif kind not in READ_KINDS:
-                self.reasons.pop(key, None)
 
-    def counts(self):
-        return Counter(self.read.values()) + Counter(self.became.values())
+    def models(self):
+        return sorted({name for name, _id in (*self.read, *self.became)})
+
+    def counts(self, model_name):
+        """How many rows of ``model_name`` came to each outcome."""
+        return Counter(kind for (name, _id), kind in (*self.read.items(), *self.became.items()) if name == model_name)
 
     def first_reason(self):
         """The reason of the first row whose outcome comes first in ``REASON_ORDER``."""
@@ -65,7 +71,6 @@ class NexudusQboTransferMixin(models.AbstractModel):
 
     _name = "nexudus.qbo.transfer.mixin"
     _description = "Nexudus–QuickBooks transfer row"
-    _state_field = "state"
 
     tried_run_id = fields.Many2one(
         "nexudus.qbo.run", "Last tried in run", readonly=True, copy=False, index="btree_not_null", ondelete="set null"
@@ -202,12 +207,21 @@ class NexudusQboTransferMixin(models.AbstractModel):
     def _notify_result(self, outcomes, title, pause=None):
         """The person's notification: what this action did, counted as it happened. Nothing done, or a
         failure, is a warning that gives the first reason."""
-        counts = outcomes.counts()
+        counts = outcomes.counts(self._name)
         parts = [self._outcome_text(kind, counts[kind]) for kind in OUTCOME_ORDER if counts.get(kind)]
         done = bool(DONE_KINDS & set(counts))
         message = ", ".join(parts) + "." if parts else self.env._("Nothing to do.")
         if parts and not done:
             message = self.env._("Nothing done: %(what)s", what=message)
+        for other in outcomes.models():  # what followed the rows, e.g. the payments of invoices just sent
+            if other != self._name:
+                also = outcomes.counts(other)
+                message = self.env._(
+                    "%(message)s %(model)s: %(what)s.",
+                    message=message,
+                    model=self.env[other]._description,
+                    what=", ".join(self._outcome_text(kind, also[kind]) for kind in OUTCOME_ORDER if also.get(kind)),
+                )
         kind = "success" if done and not counts.get("failed") and not pause else "warning"
         reason = outcomes.first_reason()
         if kind == "warning" and reason:
