@@ -242,23 +242,22 @@ class NexudusQboTransferMixin(models.AbstractModel):
 
     @api.model
     def _outcome_text(self, kind, count):
-        _ = self.env._
         return {
-            "read": _("%(count)s new from Nexudus", count=count),
-            "updated": _("%(count)s updated from Nexudus", count=count),
-            "refreshed": _("%(count)s refreshed from Nexudus", count=count),
-            "ready": _("%(count)s now ready to send", count=count),
-            "created": _("%(count)s created in QuickBooks", count=count),
-            "recorded": _("%(count)s recorded in Nexudus", count=count),
-            "voided": _("%(count)s voided in QuickBooks", count=count),
-            "already": _("%(count)s already there", count=count),
-            "to_send": _("%(count)s to send (automatic sending is off: select them and Send)", count=count),
-            "waiting": _("%(count)s waiting for mappings", count=count),
-            "held": _("%(count)s waiting for their invoice or settings", count=count),
-            "left_out": _("%(count)s not for QuickBooks (draft, void or transferred by Nexudus)", count=count),
-            "attention": _("%(count)s need a person", count=count),
-            "failed": _("%(count)s failed", count=count),
-            "later": _("%(count)s left for later", count=count),
+            "read": self.env._("%(count)s new from Nexudus", count=count),
+            "updated": self.env._("%(count)s updated from Nexudus", count=count),
+            "refreshed": self.env._("%(count)s refreshed from Nexudus", count=count),
+            "ready": self.env._("%(count)s now ready to send", count=count),
+            "created": self.env._("%(count)s created in QuickBooks", count=count),
+            "recorded": self.env._("%(count)s recorded in Nexudus", count=count),
+            "voided": self.env._("%(count)s voided in QuickBooks", count=count),
+            "already": self.env._("%(count)s already there", count=count),
+            "to_send": self.env._("%(count)s to send (automatic sending is off: select them and Send)", count=count),
+            "waiting": self.env._("%(count)s waiting for mappings", count=count),
+            "held": self.env._("%(count)s waiting for their invoice or settings", count=count),
+            "left_out": self.env._("%(count)s not for QuickBooks (draft, void or transferred by Nexudus)", count=count),
+            "attention": self.env._("%(count)s need a person", count=count),
+            "failed": self.env._("%(count)s failed", count=count),
+            "later": self.env._("%(count)s left for later", count=count),
         }[kind]
 
     @api.model
