@@ -45,8 +45,10 @@ class NexudusQboInvoice(models.Model):
         for row in self.filtered(lambda r: r.transfer_state in ("to_send", "skipped")):
             reason, waiting = row._skip_reason()
             if reason:
-                if row.transfer_state != "skipped" or row.transfer_reason != reason:
+                if (row.transfer_state, row.transfer_reason) != ("skipped", reason):
                     row._set_state("skipped", reason, waiting_for_mappings=waiting)
+                elif row.waiting_for_mappings != waiting:  # skipped before the flag existed: said already
+                    row.waiting_for_mappings = waiting
                 row._note("waiting" if waiting else "left_out", reason)
             elif row.transfer_state == "skipped":
                 row._set_state("to_send")
