@@ -117,6 +117,12 @@ class TestInvoiceImport(FreshServicesCase):
         self.assertNotIn("created", params["message"])
         self.assertRegex(params["message"], r"First: Invoice \S+, line \d+ .*Fix")
 
+    def test_refresh_says_what_it_did(self):
+        row = self.invoices.filtered(lambda r: r.transfer_state == "to_send")[0]
+        with self.enter_registry_test_mode():
+            params = row.action_refresh_from_nexudus()["params"]
+        self.assertEqual((params["message"], params["type"]), ("1 refreshed from Nexudus.", "success"))
+
     def test_a_reason_of_several_lines_is_posted_as_lines(self):
         waiting = self._waiting("line")[0]
         self.assertGreater(len(waiting.transfer_reason.splitlines()), 1)
