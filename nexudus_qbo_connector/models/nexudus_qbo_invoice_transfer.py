@@ -42,8 +42,12 @@ class NexudusQboInvoice(models.Model):
 
     def _evaluate(self):
         """Decide whether an invoice not yet in QuickBooks is to be sent, or skipped and why."""
+        charts = {}  # the mappings, read once per company
         for row in self.filtered(lambda r: r.transfer_state in ("to_send", "skipped")):
-            reason, waiting = row._skip_reason()
+            company = row.company_id
+            if company not in charts:
+                charts[company] = company._nexudus_qbo_chart()
+            reason, waiting = row._skip_reason(charts[company])
             if reason:
                 if (row.transfer_state, row.transfer_reason) != ("skipped", reason):
                     row._set_state("skipped", reason, waiting_for_mappings=waiting)
@@ -54,9 +58,9 @@ class NexudusQboInvoice(models.Model):
                 row._set_state("to_send")
                 row._note("ready")
 
-    def _skip_reason(self):
-        """``(why the invoice is not sent, whether it waits for its mappings)``; ``(False, False)`` when it
-        can be sent."""
+    def _skip_reason(self, chart):
+        """``(why the invoice is not sent, whether it waits for its mappings)``, ``(False, False)`` when it
+        can be sent; ``chart``: the company's mappings (``res.company._nexudus_qbo_chart``)."""
         record = self._nexudus_record()
         if record.get("Draft"):
             return self.env._("Draft in Nexudus: only issued invoices are transferred."), False
@@ -67,7 +71,7 @@ class NexudusQboInvoice(models.Model):
             ), False
         if record.get("Void"):
             return self.env._("Voided in Nexudus before it was transferred: nothing to send."), False
-        problems = self.company_id._nexudus_qbo_transfer_problems(record, self._nexudus_lines())
+        problems = self.company_id._nexudus_qbo_transfer_problems(record, self._nexudus_lines(), chart=chart)
         if problems:
             return self.env._("Waiting for its mappings (it is sent once they are complete):\n%(problems)s",
                               problems="\n".join(problems)), True  # fmt: skip
