@@ -113,7 +113,16 @@ class NexudusQboAccountMap(models.Model):
     def write(self, vals):
         if not self.env.context.get("nexudus_qbo_auto_match") and {"qbo_account_id", "qbo_item_id"} & set(vals):
             vals = {**vals, "manual": True, "match_state": "manual", "match_reason": False}
-        return super().write(vals)
+        result = super().write(vals)
+        if not self.env.context.get("nexudus_qbo_auto_match"):  # automatic matching re-evaluates once, at its end
+            self.env["nexudus.qbo.invoice"]._reevaluate_waiting(self.company_id)
+        return result
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rows = super().create(vals_list)
+        self.env["nexudus.qbo.invoice"]._reevaluate_waiting(rows.filtered("ready").company_id)
+        return rows
 
     # -- matching ----------------------------------------------------------------------------------
     def _auto_match(self, qbo_accounts, items):
@@ -159,6 +168,7 @@ class NexudusQboAccountMap(models.Model):
         for company in self.company_id:
             rows = self.filtered(lambda r, c=company: r.company_id == c)
             rows._auto_match(company._nexudus_qbo_accounts_as_rows(), company._nexudus_qbo_items())
+        self.env["nexudus.qbo.invoice"]._reevaluate_waiting(self.company_id)
 
     def action_map_for_all_locations(self):
         """Open the form that maps this row's Nexudus account (code and name) in every served location."""
@@ -203,6 +213,7 @@ class NexudusQboAccountMap(models.Model):
                     done[row.qbo_account_id] = item
                     (created if made else adopted)[item.id] = item.name
                 row.with_context(nexudus_qbo_auto_match=True).write({"qbo_item_id": item.id, "match_reason": False})
+        self.env["nexudus.qbo.invoice"]._reevaluate_waiting(rows.company_id)
         parts = []
         if created:
             parts.append(self.env._("Created in QuickBooks: %(names)s.", names=", ".join(sorted(created.values()))))

@@ -85,7 +85,10 @@ class NexudusQboCustomerLink(models.Model):
     def write(self, vals):
         if not self.env.context.get("nexudus_qbo_auto_link") and "customer_id" in vals:
             vals = {"link_kind": "manual", "disambiguation": False, **vals}
-        return super().write(vals)
+        result = super().write(vals)
+        if not self.env.context.get("nexudus_qbo_auto_link"):
+            self.env["nexudus.qbo.invoice"]._reevaluate_waiting(self.company_id)
+        return result
 
     def _resolve_for_invoice(self, company, context, invoice):
         """The link for the customer of a Nexudus ``invoice`` dict, reading the customer from Nexudus only

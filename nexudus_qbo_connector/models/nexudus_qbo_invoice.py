@@ -3,6 +3,8 @@ from decimal import Decimal
 
 from odoo import api, fields, models
 
+from ..tools.transferability import summary
+
 NEXUDUS_STATUSES = [
     ("draft", "Draft"),
     ("issued", "Issued"),
@@ -102,6 +104,9 @@ class NexudusQboInvoice(models.Model):
     )
     transfer_reason = fields.Text("Why", readonly=True, help="Why the invoice was skipped or failed, and the fix.")
     transfer_summary = fields.Char("Why (in short)", compute="_compute_transfer_summary")
+    waiting_for_mappings = fields.Boolean(
+        readonly=True, index=True, help="Skipped until its account or tax mappings are complete."
+    )
     attempts = fields.Integer(readonly=True)
     request_revision = fields.Integer(
         readonly=True, help="Bumped after QuickBooks refused a request, so the next attempt is a new request."
@@ -137,7 +142,7 @@ class NexudusQboInvoice(models.Model):
     @api.depends("transfer_reason")
     def _compute_transfer_summary(self):
         for invoice in self:
-            invoice.transfer_summary = _summary(invoice.transfer_reason)
+            invoice.transfer_summary = summary(invoice.transfer_reason)
 
     # -- the Nexudus record ------------------------------------------------------------------------
     def _nexudus_record(self):
@@ -163,24 +168,17 @@ class NexudusQboInvoice(models.Model):
 
     @api.model
     def action_import_from_nexudus(self):
-        """Read now what changed in Nexudus for the current company's locations."""
-        self.check_access("write")
-        with self.env.registry.cursor() as cr:
-            invoices = self.with_env(self.env(cr=cr))._as_connector()
-            env = invoices.env
-            touched = invoices.browse()
+        """Sync now › Invoices from Nexudus: what the scheduled action does for the current company, now —
+        read what changed in Nexudus, decide again for the invoices waiting, send what waits to be sent."""
+        company = self.env.company
 
-            def work():
-                nonlocal touched
-                touched = invoices._import_company(env.company)
-                # Invoices that waited for a mapping fixed since are re-read as the scheduled action would.
-                waiting = invoices.search([("company_id", "=", env.company.id), ("transfer_state", "=", "skipped")])
-                waiting._evaluate()
-                touched |= waiting.filtered(lambda r: r.transfer_state == "to_send")
+        def work(invoices):
+            invoices._import_and_evaluate(company)
+            invoices._send_chunk(company)
+            if not company.nexudus_qbo_auto_send_invoices:
+                invoices.search([("company_id", "=", company.id), ("transfer_state", "=", "to_send")])._note("to_send")
 
-            pause = invoices._paused(work)
-            result = invoices._notify_result(touched._state_counts(), self.env._("Import from Nexudus"), pause)
-        return result
+        return self._in_own_transaction(work, self.env._("Invoices from Nexudus"))
 
     # -- the scheduled action ------------------------------------------------------------------------
     @api.model
@@ -206,13 +204,3 @@ class NexudusQboInvoice(models.Model):
             remaining += payments._sync_payments(company, first_call)
             time_left = self.env["ir.cron"]._commit_progress()
         self.env["ir.cron"]._commit_progress(remaining=remaining)
-
-
-def _summary(reason):
-    """The first problem of a reason, and how many follow, for the list view."""
-    lines = [line for line in (reason or "").splitlines() if line.strip()]
-    if not lines:
-        return False
-    first = lines[1] if len(lines) > 1 and lines[0].endswith(":") else lines[0]
-    more = len(lines) - 1 - (1 if first is not lines[0] else 0)
-    return f"{first} (+{more} more)" if more > 0 else first

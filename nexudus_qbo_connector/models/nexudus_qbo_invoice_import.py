@@ -9,6 +9,7 @@ from ..tools import invoice_payload
 from ..tools.errors import ApiError
 from ..tools.invoice_payload import money
 from ..tools.moments import READ_OVERLAP, naive_utc, nexudus_minute
+from ..tools.texts import translated
 
 PAGE_SIZE = 1000  # records a request, Nexudus's largest page; invoices are committed a page at a time
 IMPORT_LOCK_NAMESPACE = 0x4E53  # pg advisory lock class for "one worker imports this location"
@@ -134,7 +135,9 @@ class NexudusQboInvoice(models.Model):
         except ApiError as exc:
             if exc.retryable:
                 raise
-            raise UserError(self.env._("Reading from Nexudus failed: %(error)s", error=exc)) from exc
+            raise UserError(
+                self.env._("Reading from Nexudus failed: %(error)s", error=translated(self.env, exc))
+            ) from exc
 
     def _upsert(self, company, location, record, lines, row):
         """Create or update the row of one Nexudus invoice dict; ``lines`` None keeps the row's lines."""
@@ -146,6 +149,7 @@ class NexudusQboInvoice(models.Model):
         if row:
             before = row._nexudus_record()
             row.write(values)
+            row._note("updated")
             row._after_nexudus_change(before)
             return row
         row = self.create(
@@ -156,6 +160,7 @@ class NexudusQboInvoice(models.Model):
                 "nexudus_id": record["Id"],
             }
         )
+        row._note("read")
         row._evaluate()
         return row
 
@@ -243,6 +248,7 @@ class NexudusQboInvoice(models.Model):
                     client.list, "coworkerinvoicelines", {"CoworkerInvoiceLine_CoworkerInvoice": row.nexudus_id}
                 )
                 row._upsert(company, row.location_id, record, lines, row)
+                row._note("refreshed")
                 self._commit()
 
 

@@ -9,6 +9,7 @@ from ..tools import invoice_payload
 from ..tools.errors import ApiError, NotFoundError, ThrottledError, TransientError
 from ..tools.matching import rate
 from ..tools.qbo_client import quote
+from ..tools.texts import translated
 from ..tools.transferability import MANAGERS, TAX_MAPPINGS
 
 _logger = logging.getLogger(__name__)
@@ -37,35 +38,56 @@ class NexudusQboInvoice(models.Model):
 
     # -- states ------------------------------------------------------------------------------------
     def _set_state(self, state, reason=False, **values):
+        values.setdefault("waiting_for_mappings", False)
         self.write({"transfer_state": state, "transfer_reason": reason or False, **values})
         if reason and state in ("failed", "skipped", "to_void", "to_delete"):
-            self.message_post(body=reason)
+            self._post_reason(reason)
 
     def _evaluate(self):
         """Decide whether an invoice not yet in QuickBooks is to be sent, or skipped and why."""
+        charts = {}  # the mappings, read once per company
         for row in self.filtered(lambda r: r.transfer_state in ("to_send", "skipped")):
-            reason = row._skip_reason()
-            if reason and (row.transfer_state != "skipped" or row.transfer_reason != reason):
-                row._set_state("skipped", reason)
-            elif not reason and row.transfer_state == "skipped":
+            company = row.company_id
+            if company not in charts:
+                charts[company] = company._nexudus_qbo_chart()
+            reason, waiting = row._skip_reason(charts[company])
+            if reason:
+                if (row.transfer_state, row.transfer_reason) != ("skipped", reason):
+                    row._set_state("skipped", reason, waiting_for_mappings=waiting)
+                elif row.waiting_for_mappings != waiting:  # skipped before the flag existed: said already
+                    row.waiting_for_mappings = waiting
+                row._note("waiting" if waiting else "left_out", reason)
+            elif row.transfer_state == "skipped":
                 row._set_state("to_send")
+                row._note("ready")
 
-    def _skip_reason(self):
+    def _skip_reason(self, chart):
+        """``(why the invoice is not sent, whether it waits for its mappings)``, ``(False, False)`` when it
+        can be sent; ``chart``: the company's mappings (``res.company._nexudus_qbo_chart``)."""
         record = self._nexudus_record()
         if record.get("Draft"):
-            return self.env._("Draft in Nexudus: only issued invoices are transferred.")
+            return self.env._("Draft in Nexudus: only issued invoices are transferred."), False
         if self.transferred_by_nexudus:
             return self.env._(
                 "Already transferred by Nexudus's own QuickBooks integration (QuickbooksInvoiceTransfered): sending "
                 "it again would duplicate it. Turn Nexudus's automatic QuickBooks transfer off."
-            )
+            ), False
         if record.get("Void"):
-            return self.env._("Voided in Nexudus before it was transferred: nothing to send.")
-        problems = self.company_id._nexudus_qbo_transfer_problems(record, self._nexudus_lines())
+            return self.env._("Voided in Nexudus before it was transferred: nothing to send."), False
+        problems = self.company_id._nexudus_qbo_transfer_problems(record, self._nexudus_lines(), chart=chart)
         if problems:
             return self.env._("Waiting for its mappings (it is sent once they are complete):\n%(problems)s",
-                              problems="\n".join(problems))  # fmt: skip
-        return False
+                              problems="\n".join(translated(self.env, p) for p in problems)), True  # fmt: skip
+        return False, False
+
+    @api.model
+    def _reevaluate_waiting(self, companies):
+        """Decide again, now, for the skipped invoices of ``companies`` (a mapping changed, or they were read
+        again): those whose mappings are complete become *To send*, their reason cleared, and are sent by
+        the next run when automatic sending is on."""
+        waiting = self.sudo().search([("company_id", "in", companies.ids), ("transfer_state", "=", "skipped")])
+        waiting._evaluate()
+        return waiting
 
     # -- running -----------------------------------------------------------------------------------
     @api.model
@@ -80,7 +102,7 @@ class NexudusQboInvoice(models.Model):
     @api.model
     def _import_and_evaluate(self, company):
         self._import_company(company)
-        self.search([("company_id", "=", company.id), ("transfer_state", "=", "skipped")])._evaluate()
+        self._reevaluate_waiting(company)
         self._commit()
 
     @api.model
@@ -107,6 +129,8 @@ class NexudusQboInvoice(models.Model):
         busy or unreachable service leaves unsent is marked as asked for, so the scheduled action finishes it."""
         try:
             for company in self.company_id:
+                for row in self.filtered(lambda r, c=company: r.company_id == c and r.transfer_state not in SENDABLE):
+                    row._note("already", row._in_qbo_text())
                 rows = self.filtered(lambda r, c=company: r.company_id == c and r.transfer_state in SENDABLE)
                 rows.filtered(lambda r: r.transfer_state == "failed").write({"transfer_state": "to_send"})
                 rows._evaluate()
@@ -130,17 +154,30 @@ class NexudusQboInvoice(models.Model):
         self._move_each(lambda row: row._transfer_locked(context))
 
     def _record_failure(self, exc):
-        self._set_state("failed", self._failure_text(exc), request_revision=self.request_revision + 1)
+        reason = self._failure_text(exc)
+        self._set_state("failed", reason, request_revision=self.request_revision + 1)
+        self._note("failed", reason)
+
+    def _in_qbo_text(self):
+        return self.env._(
+            "%(name)s is already in QuickBooks (ID %(id)s): nothing was sent again.",
+            name=self.display_name,
+            id=self.qbo_id or "-",
+        )
 
     def _transfer_locked(self, context):
         cr = self.env.cr
         cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_NAMESPACE, self.id))
-        if not cr.fetchone()[0]:
-            return  # another worker is on it
+        if not cr.fetchone()[0]:  # another worker is on it
+            self._note("later", self.env._("%(name)s is being sent by another run.", name=self.display_name))
+            return
         try:
             # A new transaction, so that the row is read as the worker that held it last left it.
             self._commit()
             self.invalidate_recordset()
+            if self.transfer_state in ("sent", "voided"):  # another worker sent it meanwhile
+                self._note("already", self._in_qbo_text())
+                return
             self._mark_tried()
             if self.transfer_state == "to_delete":
                 if not self._finish_discard(context):
@@ -187,13 +224,13 @@ class NexudusQboInvoice(models.Model):
             self._commit()
             raise
         except TransientError as exc:
-            self.message_post(
-                body=self.env._(
-                    "QuickBooks did not answer (%(error)s). The invoice stays “Sending” and is looked up in "
-                    "QuickBooks before anything is sent again.",
-                    error=exc,
-                )
+            reason = self.env._(
+                "QuickBooks did not answer (%(error)s). The invoice stays “Sending” and is looked up in "
+                "QuickBooks before anything is sent again.",
+                error=translated(self.env, exc),
             )
+            self.message_post(body=reason)
+            self._note("later", reason)
             self._commit()
             return
         self._record_sent(context, payload, document)
@@ -207,11 +244,12 @@ class NexudusQboInvoice(models.Model):
             self.message_post(
                 body=self.env._("Found in QuickBooks after an interrupted transfer: adopted, not sent again.")
             )
-            self._record_sent(context, payload, document)
+            self._record_sent(context, payload, document, outcome="already")
             return
         try:
             document = context.client.save(payload.entity, payload.body, request_id=self.request_id)
-        except TransientError:
+        except TransientError as exc:
+            self._note("later", self.env._("QuickBooks did not answer (%(error)s).", error=translated(self.env, exc)))
             self._commit()
             return
         self._record_sent(context, payload, document)
@@ -226,7 +264,9 @@ class NexudusQboInvoice(models.Model):
         rows = context.client.query_all(payload.entity, where)
         return next((row for row in rows if payload.marker in (row.get("PrivateNote") or "")), None)
 
-    def _record_sent(self, context, payload, document):
+    def _record_sent(self, context, payload, document, outcome="created"):
+        """Record the QuickBooks ``document`` as this invoice's; ``outcome``: created now, or found already
+        there (an interrupted transfer adopted)."""
         total = invoice_payload.money(document.get("TotalAmt"))
         if total != payload.total:
             return self._record_mismatch(context, payload, document, total)
@@ -247,6 +287,7 @@ class NexudusQboInvoice(models.Model):
                 total=total,
             )
         )
+        self._note(outcome, self._in_qbo_text() if outcome == "already" else None)
         self._commit()
         return None
 
@@ -271,6 +312,7 @@ class NexudusQboInvoice(models.Model):
             qbo_discard_entity=payload.entity,
             request_revision=self.request_revision + 1,
         )
+        self._note("failed", reason)
         self._commit()
         self._finish_discard(context)
 
@@ -289,15 +331,15 @@ class NexudusQboInvoice(models.Model):
         except NotFoundError:
             _logger.info("QuickBooks %s %s was already deleted", entity, document_id)
         except ApiError as exc:
-            self.message_post(
-                body=self.env._(
-                    "QuickBooks %(entity)s %(id)s (wrong total) is still in QuickBooks: its delete did not go through "
-                    "(%(error)s). It is deleted before anything else is sent for this invoice.",
-                    entity=entity,
-                    id=document_id,
-                    error=exc,
-                )
+            reason = self.env._(
+                "QuickBooks %(entity)s %(id)s (wrong total) is still in QuickBooks: its delete did not go through "
+                "(%(error)s). It is deleted before anything else is sent for this invoice.",
+                entity=entity,
+                id=document_id,
+                error=translated(self.env, exc),
             )
+            self.message_post(body=reason)
+            self._note("later", reason)
             self._commit()
             if isinstance(exc, ThrottledError):
                 raise
@@ -314,11 +356,12 @@ class NexudusQboInvoice(models.Model):
         try:
             return invoice_payload.build(record, self._nexudus_lines(), context.target(self, record))
         except invoice_payload.PayloadError as exc:
-            raise UserError("\n".join(exc.problems)) from exc
+            raise UserError("\n".join(translated(self.env, p) for p in exc.problems)) from exc
 
     def _void_in_qbo(self, context):
         if not self.qbo_id:
             self._set_state("voided")
+            self._note("voided")
             self._commit()
             return
         document = context.client.get("Invoice", self.qbo_id)
@@ -330,6 +373,7 @@ class NexudusQboInvoice(models.Model):
         )
         self._set_state("voided", self.env._("Voided in QuickBooks, as it was in Nexudus."))
         self.message_post(body=self.env._("Voided in QuickBooks (ID %(id)s).", id=self.qbo_id))
+        self._note("voided")
         self._commit()
 
     def _apply_credit(self, context):
@@ -375,7 +419,7 @@ class NexudusQboInvoice(models.Model):
     def _failure_text(self, exc):
         if isinstance(exc, ApiError):
             code = f" (code {exc.code})" if exc.code else ""
-            detail = exc.detail or exc.message
+            detail = exc.detail or translated(self.env, exc.message)
             return self.env._(
                 "QuickBooks refused %(name)s%(code)s: %(detail)s Fix: %(fix)s",
                 name=self.display_name,
@@ -383,7 +427,7 @@ class NexudusQboInvoice(models.Model):
                 detail=detail,
                 fix=self._fix_for(exc.code),
             )
-        text = str(exc)
+        text = translated(self.env, exc)
         return text if self.number and self.number in text else f"{self.display_name}: {text}"
 
     def _fix_for(self, code):

@@ -25,6 +25,11 @@ class NexudusQboPaymentMethodMap(models.Model):
 
     _company_provider_uniq = models.UniqueIndex("(company_id, provider)", "This Nexudus provider is already mapped.")
 
+    def write(self, vals):
+        result = super().write(vals)
+        self.env["nexudus.qbo.invoice"]._reevaluate_waiting(self.company_id)
+        return result
+
     @api.model
     def _name_for(self, company, provider):
         """The QuickBooks method name for ``provider`` (None: record without a method)."""

@@ -11,6 +11,7 @@ from ..tools.errors import ApiError, ThrottledError, TransientError
 from ..tools.invoice_payload import money
 from ..tools.moments import READ_OVERLAP, naive_utc, nexudus_minute
 from ..tools.qbo_client import quote
+from ..tools.texts import translated
 from ..tools.transferability import ACCOUNT_MAPPINGS, ADMINISTRATORS, MANAGERS, PAYMENT_METHODS, SETTINGS
 
 _logger = logging.getLogger(__name__)
@@ -204,7 +205,9 @@ class NexudusQboPayment(models.Model):
         except ApiError as exc:
             if exc.retryable:
                 raise  # throttled or down: the run pauses and comes back
-            raise UserError(self.env._("Reading payments from QuickBooks failed: %(error)s", error=exc)) from exc
+            raise UserError(
+                self.env._("Reading payments from QuickBooks failed: %(error)s", error=translated(self.env, exc))
+            ) from exc
         found = self.browse()
         newest = since
         for payment in payments:
@@ -312,7 +315,8 @@ class NexudusQboPayment(models.Model):
     def _set_reason(self, text):
         self.write({"reason": text or False})
         if text:
-            self.message_post(body=text)
+            self._post_reason(text)
+            self._note({"held": "held", "failed": "failed"}.get(self.state, "attention"), text)
 
     # -- the scheduled action -----------------------------------------------------------------------
     @api.model
@@ -367,29 +371,23 @@ class NexudusQboPayment(models.Model):
 
     @api.model
     def _pull_and_move(self, pull, title):
-        self.check_access("write")
-        with self.env.registry.cursor() as cr:
-            payments = self.with_env(self.env(cr=cr))._as_connector()
-            env = payments.env
-            found = payments.browse()
+        company = self.env.company
 
-            def work():
-                nonlocal found
-                if pull == "_import_nexudus_payments":
-                    env["nexudus.qbo.invoice"]._import_company(env.company)  # a payment's invoice may be new too
-                found = getattr(payments, pull)(env.company)
-                found |= payments._released_for(
-                    env["nexudus.qbo.invoice"].search([("company_id", "=", env.company.id)])
-                )
-                found._send_each()
+        def work(payments):
+            if pull == "_import_nexudus_payments":
+                payments.env["nexudus.qbo.invoice"]._import_company(company)  # a payment's invoice may be new too
+            found = getattr(payments, pull)(company)
+            invoices = payments.env["nexudus.qbo.invoice"].search([("company_id", "=", company.id)])
+            found |= payments._released_for(invoices)
+            found._send_each()
 
-            pause = payments._paused(work)
-            result = payments._notify_result(found.exists()._state_counts(), title, pause)
-        return result
+        return self._in_own_transaction(work, title)
 
     # -- sending ------------------------------------------------------------------------------------
     def _send_now(self):
         """Send these payments now (a person asked): failed ones are tried again as new requests."""
+        for row in self.filtered(lambda r: r.state == "sent"):
+            row._note("already", self.env._("%(name)s is already recorded on the other side.", name=row.display_name))
         self.filtered(lambda r: r.state == "failed").write({"state": "to_send"})
         self._commit()
         self._send_each()
@@ -409,6 +407,7 @@ class NexudusQboPayment(models.Model):
         cr = self.env.cr
         cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_NAMESPACE, self.id))
         if not cr.fetchone()[0]:
+            self._note("later", self.env._("%(name)s is being moved by another run.", name=self.display_name))
             return
         try:
             self._commit()
@@ -427,6 +426,8 @@ class NexudusQboPayment(models.Model):
         if self.state != "held" or self.reason != reason:
             self.write({"state": "held", "waiting_for": waiting_for})
             self._set_reason(reason)
+        else:
+            self._note("held", reason)
         self._commit()
 
     def _begin(self, request_id):
@@ -467,13 +468,13 @@ class NexudusQboPayment(models.Model):
             self._unbegin()
             raise
         except TransientError as exc:
-            self.message_post(
-                body=self.env._(
-                    "%(service)s did not answer (%(error)s): looked up before any resend.",
-                    service=exc.service,
-                    error=exc,
-                )
+            reason = self.env._(
+                "%(service)s did not answer (%(error)s): looked up before any resend.",
+                service=exc.service,
+                error=translated(self.env, exc),
             )
+            self.message_post(body=reason)
+            self._note("later", reason)
             self._commit()
             return False, None
 
@@ -482,9 +483,11 @@ class NexudusQboPayment(models.Model):
         self.write({"state": "to_send"})
         self._commit()
 
-    def _done(self, message, **values):
+    def _done(self, message, already=False, **values):
+        """The payment is on the other side: moved now, or ``already`` there (an interrupted move adopted)."""
         self.write({"state": "sent", "reason": False, "waiting_for": False, **values})
         self.message_post(body=message)
+        self._note("already" if already else "created" if self.direction == "nexudus_to_qbo" else "recorded")
         self._commit()
 
     # -- Nexudus → QuickBooks -----------------------------------------------------------------------
@@ -529,6 +532,7 @@ class NexudusQboPayment(models.Model):
             if found:
                 return self._done(
                     self.env._("Found in QuickBooks after an interrupted transfer: adopted."),
+                    already=True,
                     qbo_payment_id=found["Id"],
                 )
         qbo_invoice = context.client.get("Invoice", invoice.qbo_id)
@@ -597,7 +601,7 @@ class NexudusQboPayment(models.Model):
             found = self._find_qbo_payment(context, entry)
             if found:
                 return self._done(self.env._("Found in QuickBooks after an interrupted transfer: adopted."),
-                                  qbo_payment_id=found["Id"])  # fmt: skip
+                                  already=True, qbo_payment_id=found["Id"])  # fmt: skip
         amount = money(self.amount)
         own_first = notes.sorted(lambda n: (n.original_invoice_id != invoice, n.issue_date or invoice.issue_date, n.id))
         for note in own_first.filtered(lambda n: n.transfer_state == "sent" and n.qbo_id):
@@ -725,6 +729,7 @@ class NexudusQboPayment(models.Model):
             if found:
                 return self._done(
                     self.env._("Found in Nexudus after an interrupted transfer: adopted."),
+                    already=True,
                     nexudus_ledger_id=found["Id"],
                 )
         else:
@@ -834,7 +839,7 @@ class _PaymentContext:
                 "Sent without a payment method: QuickBooks' payment method “%(name)s” could not be read or made "
                 "(%(error)s).",
                 name=name,
-                error=exc,
+                error=translated(env, exc),
             )
         if not found:
             return None, env._(

@@ -96,7 +96,15 @@ class NexudusQboTaxMap(models.Model):
         agreed = self.filtered(lambda r: r.rate_difference_accepted and not r.rates_differ)
         if agreed:
             super(NexudusQboTaxMap, agreed).write({"rate_difference_accepted": False})
+        if not self.env.context.get("nexudus_qbo_auto_match"):  # automatic matching re-evaluates once, at its end
+            self.env["nexudus.qbo.invoice"]._reevaluate_waiting(self.company_id)
         return result
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rows = super().create(vals_list)
+        self.env["nexudus.qbo.invoice"]._reevaluate_waiting(rows.filtered("ready").company_id)
+        return rows
 
     def _auto_match(self, qbo_tax_codes):
         """Match the rows not set by hand, by exact name and rate."""
@@ -132,6 +140,7 @@ class NexudusQboTaxMap(models.Model):
         for company in self.company_id:
             codes = self.env["nexudus.qbo.tax.code"].search([("company_id", "=", company.id)])
             self.filtered(lambda r, c=company: r.company_id == c)._auto_match(codes)
+        self.env["nexudus.qbo.invoice"]._reevaluate_waiting(self.company_id)
 
     def action_refresh_lists(self):
         self.env.company._nexudus_qbo_refresh_chart()

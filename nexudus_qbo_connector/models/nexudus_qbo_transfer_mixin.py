@@ -1,10 +1,15 @@
 import logging
+from collections import Counter
 from datetime import timedelta
+
+from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..tools.errors import ApiError, ThrottledError, TransientError
+from ..tools.texts import translated
+from ..tools.transferability import summary
 
 _logger = logging.getLogger(__name__)
 
@@ -40,6 +45,49 @@ class _ConnectorMark:
 
 
 CONNECTOR = _ConnectorMark()
+OUTCOMES = "nexudus_qbo_outcomes"  # the context key of the action's outcome counter
+# What a row read from Nexudus came to (at most one a row), then what became of it (at most one, the last).
+READ_KINDS = ("read", "updated", "refreshed")
+OUTCOME_ORDER = ("read", "updated", "refreshed", "ready", "created", "recorded", "voided", "already", "to_send",
+                 "waiting", "held", "left_out", "attention", "failed", "later")  # fmt: skip
+DONE_KINDS = {"read", "updated", "refreshed", "ready", "created", "recorded", "voided"}
+# Whose reason a warning gives first.
+REASON_ORDER = ("failed", "waiting", "held", "attention", "left_out", "later", "already")
+
+
+class Outcomes:
+    """What one action did, row by row, for its notification: each row counts once under what it was read
+    as (new, updated, refreshed from Nexudus) and once under what became of it (the last outcome noted),
+    with the reason given for it. Carried in the context under ``OUTCOMES``; hashed by identity."""
+
+    def __init__(self):
+        self.read, self.became, self.reasons = {}, {}, {}
+
+    def note(self, rows, kind, reason=None):
+        for row in rows:
+            key = (row._name, row.id)
+            if kind in READ_KINDS:
+                self.read[key] = kind
+                continue
+            self.became[key] = kind
+            self.reasons.pop(key, None)  # kept in the order the rows reached their outcome
+            if reason:
+                self.reasons[key] = reason
+
+    def models(self):
+        return sorted({name for name, _id in (*self.read, *self.became)})
+
+    def counts(self, model_name):
+        """How many rows of ``model_name`` came to each outcome."""
+        return Counter(kind for (name, _id), kind in (*self.read.items(), *self.became.items()) if name == model_name)
+
+    def first_reason(self):
+        """The reason of the first row whose outcome comes first in ``REASON_ORDER``."""
+        for kind in REASON_ORDER:
+            reason = next((r for key, r in self.reasons.items() if self.became.get(key) == kind), None)
+            if reason:
+                return reason
+        return None
 
 
 class NexudusQboTransferMixin(models.AbstractModel):
@@ -176,6 +224,17 @@ class NexudusQboTransferMixin(models.AbstractModel):
                 self.env._("%(row)s is being sent right now: try again in a minute.", row=self.display_name)
             )
 
+    def _note(self, kind, reason=None):
+        """Count these rows under ``kind`` in the outcome of the person's action running, if any."""
+        outcomes = self.env.context.get(OUTCOMES)
+        if outcomes is not None:
+            outcomes.note(self, kind, reason)
+
+    def _post_reason(self, text):
+        """Post a reason in the chatter, one line a line (escaped)."""
+        lines = [escape(line) for line in str(text).splitlines() if line.strip()]
+        self.message_post(body=Markup("<br/>").join(lines))
+
     def _mark_tried(self):
         """The row is being tried now, in the current scheduled run if any: it waits for the next run."""
         self.write(
@@ -208,7 +267,9 @@ class NexudusQboTransferMixin(models.AbstractModel):
                 raise
             except TransientError as exc:  # not the row's fault
                 self.env.cr.rollback()
-                row.message_post(body=self.env._("Not sent this time: %(error)s", error=exc))
+                reason = self.env._("Not sent this time: %(error)s", error=translated(self.env, exc))
+                row.message_post(body=reason)
+                row._note("later", reason)
                 self._commit()
             except (ApiError, UserError) as exc:
                 self.env.cr.rollback()
@@ -255,22 +316,26 @@ class NexudusQboTransferMixin(models.AbstractModel):
         if isinstance(exc, ThrottledError) and exc.limiter and not exc.local:
             exc.limiter.throttled(exc.retry_after, again=True)
 
-    def _state_counts(self):
-        counts = {}
-        for row in self:
-            state = row[self._state_field]
-            counts[state] = counts.get(state, 0) + 1
-        return counts
-
     def _run_in_own_transaction(self, method, ids, title):
         """Run ``method`` on ``ids`` in a transaction of its own, which commits each step as it goes: a
         transfer's state must be committed before and after each call, whatever happens to the
         transaction of the click that started it. Returns the notification for the person."""
         self.browse(ids).check_access("write")
+        return self._in_own_transaction(lambda model: getattr(model.browse(ids), method)(), title, ids)
+
+    @api.model
+    def _in_own_transaction(self, work, title, ids=()):
+        """Run ``work(model)`` in a transaction of its own (superuser, counting outcomes) and return the
+        notification of what it did; rows of ``ids`` a pause left untouched are counted as left for later."""
+        self.check_access("write")
+        outcomes = Outcomes()
         with self.env.registry.cursor() as cr:
-            rows = self.with_env(self.env(cr=cr))._as_connector().browse(ids)
-            pause = rows._paused(lambda: getattr(rows, method)())
-            result = rows._notify_result(rows._state_counts(), title, pause)
+            model = self.with_env(self.env(cr=cr))._as_connector().with_context(**{OUTCOMES: outcomes})
+            pause = model._paused(lambda: work(model))
+            if pause:
+                untouched = [i for i in ids if (self._name, i) not in outcomes.became]
+                model.browse(untouched)._note("later")
+            result = model._notify_result(outcomes, title, pause)
         self.invalidate_recordset()
         return result
 
@@ -288,14 +353,30 @@ class NexudusQboTransferMixin(models.AbstractModel):
         return None
 
     @api.model
-    def _notify_result(self, counts, title, pause=None):
-        labels = dict(self._fields[self._state_field]._description_selection(self.env))
-        parts = [f"{count} {labels[state].lower()}" for state, count in sorted(counts.items())]
-        message = ", ".join(parts) or self.env._("Nothing to do.")
-        kind = "warning" if counts.get("failed") else "success"
+    def _notify_result(self, outcomes, title, pause=None):
+        """The person's notification: what this action did, counted as it happened. Nothing done, or a
+        failure, is a warning that gives the first reason."""
+        counts = outcomes.counts(self._name)
+        parts = [self._outcome_text(kind, counts[kind]) for kind in OUTCOME_ORDER if counts.get(kind)]
+        done = bool(DONE_KINDS & set(counts))
+        message = ", ".join(parts) + "." if parts else self.env._("Nothing to do.")
+        if parts and not done:
+            message = self.env._("Nothing done: %(what)s", what=message)
+        for other in outcomes.models():  # what followed the rows, e.g. the payments of invoices just sent
+            if other != self._name:
+                also = outcomes.counts(other)
+                message = self.env._(
+                    "%(message)s %(model)s: %(what)s.",
+                    message=message,
+                    model=self.env[other]._description,
+                    what=", ".join(self._outcome_text(kind, also[kind]) for kind in OUTCOME_ORDER if also.get(kind)),
+                )
+        kind = "success" if done and not counts.get("failed") and not pause else "warning"
+        reason = outcomes.first_reason()
+        if kind == "warning" and reason:
+            message = self.env._("%(message)s First: %(reason)s", message=message, reason=summary(reason))
         if pause:
             message = f"{self._pause_text(*pause)} {message}"
-            kind = "warning"
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -307,6 +388,26 @@ class NexudusQboTransferMixin(models.AbstractModel):
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
+
+    @api.model
+    def _outcome_text(self, kind, count):
+        return {
+            "read": self.env._("%(count)s new from Nexudus", count=count),
+            "updated": self.env._("%(count)s updated from Nexudus", count=count),
+            "refreshed": self.env._("%(count)s refreshed from Nexudus", count=count),
+            "ready": self.env._("%(count)s now ready to send", count=count),
+            "created": self.env._("%(count)s created in QuickBooks", count=count),
+            "recorded": self.env._("%(count)s recorded in Nexudus", count=count),
+            "voided": self.env._("%(count)s voided in QuickBooks", count=count),
+            "already": self.env._("%(count)s already there", count=count),
+            "to_send": self.env._("%(count)s to send (automatic sending is off: select them and Send)", count=count),
+            "waiting": self.env._("%(count)s waiting for mappings", count=count),
+            "held": self.env._("%(count)s waiting for their invoice or settings", count=count),
+            "left_out": self.env._("%(count)s not for QuickBooks (draft, void or transferred by Nexudus)", count=count),
+            "attention": self.env._("%(count)s need a person", count=count),
+            "failed": self.env._("%(count)s failed", count=count),
+            "later": self.env._("%(count)s left for later", count=count),
+        }[kind]
 
     @api.model
     def _pause_text(self, exc, at):
@@ -322,5 +423,5 @@ class NexudusQboTransferMixin(models.AbstractModel):
             "%(service)s did not answer (%(error)s): what was done is kept, and the rest is tried again by the next "
             "scheduled run. So far:",
             service=exc.service,
-            error=exc.message,
+            error=translated(self.env, exc.message),
         )

@@ -421,6 +421,7 @@ class ResCompany(models.Model):
         tax_maps.search([("company_id", "=", self.id)])._auto_match(
             self.env["nexudus.qbo.tax.code"].search([("company_id", "=", self.id)])
         )
+        self.env["nexudus.qbo.invoice"]._reevaluate_waiting(self)
 
     def _nexudus_qbo_accounts_as_rows(self):
         """The active QuickBooks accounts as the matching rules take them."""
@@ -457,9 +458,10 @@ class ResCompany(models.Model):
             multicurrency=self.qbo_multicurrency,
         )
 
-    def _nexudus_qbo_transfer_problems(self, invoice, lines, coworker=None):
-        """Why the Nexudus ``invoice`` (with its ``lines``) cannot be transferred; empty when it can."""
-        return transfer_problems(invoice, lines, self._nexudus_qbo_chart(), coworker)
+    def _nexudus_qbo_transfer_problems(self, invoice, lines, coworker=None, chart=None):
+        """Why the Nexudus ``invoice`` (with its ``lines``) cannot be transferred; empty when it can.
+        ``chart``: the mappings as ``_nexudus_qbo_chart`` reads them, when the caller read them already."""
+        return transfer_problems(invoice, lines, chart or self._nexudus_qbo_chart(), coworker)
 
     def _nexudus_qbo_upsert(self, model_name, rows, values_of, archive_missing=True):
         model = self.env[model_name].sudo().with_context(active_test=False)

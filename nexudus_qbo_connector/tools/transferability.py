@@ -166,3 +166,13 @@ def _not_mapped(row, fix):
             **fix,
         )
     return _lt("%(where)s: %(mapping)s is not mapped. Fix (%(managers)s): map %(mapping)s in %(mappings)s.", **fix)
+
+
+def summary(reason):
+    """The first problem of a reason, and how many follow (for lists and notifications)."""
+    lines = [line for line in (reason or "").splitlines() if line.strip()]
+    if not lines:
+        return False
+    first = lines[1] if len(lines) > 1 and lines[0].endswith(":") else lines[0]
+    more = len(lines) - 1 - (1 if first is not lines[0] else 0)
+    return f"{first} (+{more} more)" if more > 0 else first

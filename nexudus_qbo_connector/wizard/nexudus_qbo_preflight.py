@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools.errors import ApiError, ThrottledError
+from ..tools.texts import translated
 
 QBO_ADVANCED = "In QuickBooks: ⚙ › Account and settings › Advanced › Automation"
 
@@ -15,11 +16,14 @@ class NexudusQboPreflight(models.TransientModel):
     company_id = fields.Many2one("res.company", required=True, readonly=True)
     line_ids = fields.One2many("nexudus.qbo.preflight.line", "preflight_id", readonly=True)
     ready = fields.Boolean(compute="_compute_ready")
+    warnings = fields.Boolean(compute="_compute_ready")
 
     @api.depends("line_ids.status")
     def _compute_ready(self):
         for preflight in self:
-            preflight.ready = "error" not in preflight.line_ids.mapped("status")
+            statuses = preflight.line_ids.mapped("status")
+            preflight.ready = "error" not in statuses
+            preflight.warnings = "warning" in statuses
 
     @api.model
     def _run(self, company, pause=False):
@@ -44,7 +48,7 @@ class NexudusQboPreflight(models.TransientModel):
 
     @api.model
     def _checks(self, company, pause=False):
-        checks = [self._nexudus_check(company)]
+        checks = [self._nexudus_check(company), self._mapping_check(company)]
         if company.qbo_state != "connected":
             checks.append(
                 _line(
@@ -71,7 +75,7 @@ class NexudusQboPreflight(models.TransientModel):
                 _line(
                     self.env._("QuickBooks connection"),
                     "error",
-                    str(exc),
+                    translated(self.env, exc),
                     self.env._("Check the connection in Settings, then run the checks again."),
                 )
             )
@@ -88,7 +92,7 @@ class NexudusQboPreflight(models.TransientModel):
             text = self.env._(
                 "%(service)s did not answer (%(error)s): checked again before the next transfer.",
                 service=exc.service,
-                error=exc.message,
+                error=translated(self.env, exc.message),
             )
         return _line(name, "warning", text)
 
@@ -102,7 +106,7 @@ class NexudusQboPreflight(models.TransientModel):
             return _line(
                 self.env._("Nexudus API access"),
                 "error",
-                str(exc),
+                translated(self.env, exc),
                 self.env._("Enter working credentials of a Nexudus user with API access, then Test connection."),
             )
         if not company.nexudus_location_ids:
@@ -116,6 +120,35 @@ class NexudusQboPreflight(models.TransientModel):
             self.env._("Nexudus API access"),
             "ok",
             self.env._("Signed in; %(count)s location(s) served.", count=len(company.nexudus_location_ids)),
+        )
+
+    def _mapping_check(self, company):
+        """Mappings not complete, and the invoices that wait for them: they do not stop the others."""
+        name = self.env._("Mappings")
+        domain = [("company_id", "=", company.id), ("ready", "=", False)]
+        accounts = self.env["nexudus.qbo.account.map"].search_count(domain)
+        taxes = self.env["nexudus.qbo.tax.map"].search_count(domain)
+        invoices = self.env["nexudus.qbo.invoice"]
+        total = invoices.search_count([("company_id", "=", company.id)])
+        waiting = invoices.search_count([("company_id", "=", company.id), ("waiting_for_mappings", "=", True)])
+        if not (accounts or taxes or waiting):
+            return _line(name, "ok", self.env._("Every account and tax mapping is complete."))
+        return _line(
+            name,
+            "warning",
+            self.env._(
+                "%(accounts)s account mappings and %(taxes)s tax mappings unmatched; %(waiting)s of %(total)s "
+                "invoices wait for them.",
+                accounts=accounts,
+                taxes=taxes,
+                waiting=waiting,
+                total=total,
+            ),
+            self.env._(
+                "Map them in Nexudus–QuickBooks › Mappings › Account mappings and Tax mappings (filter “Needs "
+                "attention”); the invoices waiting become To send as soon as a mapping is saved, and each "
+                "invoice's reason names the mapping it needs."
+            ),
         )
 
     def _qbo_preference_checks(self, company, prefs, home_currency):

@@ -76,7 +76,7 @@ class TestInvoiceCron(CronMixin, FreshServicesCase):
             still.filtered(lambda r: "PRD-001" in (r.transfer_reason or "")), still.mapped("transfer_reason")
         )
 
-    def test_invoices_from_nexudus_re_reads_those_waiting_for_a_mapping_fixed_since(self):
+    def test_sync_now_does_what_the_scheduled_action_does(self):
         invoices = self.run_cron()
         waiting = invoices.filtered(lambda r: "PRD-001" in (r.transfer_reason or ""))
         self.assertTrue(waiting)
@@ -84,11 +84,24 @@ class TestInvoiceCron(CronMixin, FreshServicesCase):
         products.qbo_account_id = self.env["nexudus.qbo.account"].search([("name", "=", "Services")], limit=1)
         with self.enter_registry_test_mode():
             products.action_create_items()
-        with self.enter_registry_test_mode():  # the next click: Sync now › Invoices from Nexudus
-            action = self.env["nexudus.qbo.invoice"].action_import_from_nexudus()
         fixed = waiting.filtered(lambda r: "PRD-001" not in (r.transfer_reason or ""))
-        self.assertTrue(fixed)
-        self.assertIn("to send", action["params"]["message"])
+        self.assertTrue(fixed, "the mapping saved, its invoices are decided again at once")
+        self.assertTrue(fixed.filtered(lambda r: r.transfer_state == "to_send"))
+        with self.enter_registry_test_mode():  # Sync now › Invoices from Nexudus, automatic sending off
+            action = self.env["nexudus.qbo.invoice"].action_import_from_nexudus()
+        self.assertIn("to send (automatic sending is off", action["params"]["message"])
+        self.assertEqual(action["params"]["type"], "warning", "nothing was done")
+        self.assertFalse(qbo_rows(self, "Invoice"))
+
+        self.env.company.nexudus_qbo_auto_send_invoices = True
+        to_send = invoices.filtered(lambda r: r.transfer_state == "to_send")
+        with self.enter_registry_test_mode():  # the same click, automatic sending on: sent as a run would
+            action = self.env["nexudus.qbo.invoice"].action_import_from_nexudus()
+        self.assertEqual(set(to_send.mapped("transfer_state")), {"sent"}, to_send.mapped("transfer_reason"))
+        created = len(qbo_rows(self, "Invoice")) + len(qbo_rows(self, "CreditMemo"))
+        self.assertEqual(created, len(to_send))
+        self.assertIn(f"{created} created in QuickBooks", action["params"]["message"])
+        self.assertEqual(action["params"]["type"], "success")
 
     def test_a_throttled_nexudus_reschedules_the_run(self):
         before = self.triggers()

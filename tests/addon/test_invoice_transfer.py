@@ -72,6 +72,84 @@ class TestInvoiceImport(FreshServicesCase):
         self.assertEqual((draft.nexudus_status, draft.number), ("issued", "LON-9999"))
         self.assertNotIn("Draft", draft.transfer_reason or "")
 
+    # -- nothing goes stale, and what people are told is what happened ------------------------------
+    def _waiting(self, text):
+        return self.invoices.filtered(lambda r: r.waiting_for_mappings and text in (r.transfer_reason or ""))
+
+    def test_an_invoice_waiting_for_a_tax_mapping_is_to_send_once_it_is_saved_by_hand(self):
+        waiting = self._waiting("Zero-rated")
+        self.assertTrue(waiting)
+        five = self.env["nexudus.qbo.tax.code"].search([("rate", "=", 5), ("tax_group", "=", False)], limit=1)
+        self.env["nexudus.qbo.tax.map"].search([("nexudus_name", "=", "Zero-rated")]).qbo_tax_code_id = five
+        self.assertFalse(waiting.filtered(lambda r: "Zero-rated" in (r.transfer_reason or "")), "no stale reason")
+        ready = waiting.filtered(lambda r: r.transfer_state == "to_send")
+        self.assertTrue(ready, "an invoice that waited for this mapping only is To send at once")
+        self.assertEqual(ready.mapped("transfer_reason"), [False] * len(ready))
+        self.assertFalse(any(ready.mapped("waiting_for_mappings")))
+
+    def test_reset_to_automatic_releases_the_invoice_and_the_second_send_says_already_there(self):
+        invoice = self.invoices.filtered(lambda r: r.transfer_state == "to_send" and not r.is_credit_note)[0]
+        code = invoice.line_ids[0].account_code
+        mapping = self.env["nexudus.qbo.account.map"].search(
+            [("location_id", "=", invoice.location_id.id), ("nexudus_code", "=", code)]
+        )
+        mapping.qbo_account_id = False  # a wrong choice by hand
+        invoice._evaluate()
+        self.assertEqual((invoice.transfer_state, invoice.waiting_for_mappings), ("skipped", True))
+        self.assertIn(code, invoice.transfer_reason)
+        mapping.action_reset_to_automatic()
+        self.assertEqual((invoice.transfer_state, invoice.transfer_reason), ("to_send", False))
+
+        first = send(self, invoice)["params"]
+        self.assertEqual((first["message"], first["type"]), ("1 created in QuickBooks.", "success"))
+        writes = len(self.qbo.writes)
+        second = send(self, invoice)["params"]
+        self.assertEqual(len(self.qbo.writes), writes, "nothing created the second time")
+        self.assertIn("Nothing done: 1 already there.", second["message"])
+        self.assertIn("already in QuickBooks", second["message"])
+        self.assertEqual(second["type"], "warning")
+
+    def test_a_send_that_does_nothing_is_a_warning_with_the_first_reason(self):
+        waiting = self._waiting("line")
+        params = send(self, waiting)["params"]
+        self.assertEqual(params["type"], "warning")
+        self.assertIn(f"Nothing done: {len(waiting)} waiting for mappings.", params["message"])
+        self.assertNotIn("created", params["message"])
+        self.assertRegex(params["message"], r"First: Invoice \S+, line \d+ .*Fix")
+
+    def test_refresh_says_what_it_did(self):
+        row = self.invoices.filtered(lambda r: r.transfer_state == "to_send")[0]
+        with self.enter_registry_test_mode():
+            params = row.action_refresh_from_nexudus()["params"]
+        self.assertEqual((params["message"], params["type"]), ("1 refreshed from Nexudus.", "success"))
+
+    def test_a_reason_of_several_lines_is_posted_as_lines(self):
+        waiting = self._waiting("line")[0]
+        self.assertGreater(len(waiting.transfer_reason.splitlines()), 1)
+        body = waiting.message_ids.filtered(lambda m: "Waiting for its mappings" in m.body)[0].body
+        self.assertIn("<br>", body)
+        self.assertNotIn("\n", body)
+        waiting._post_reason("Invoice <b>1</b>:\nsecond line")
+        self.assertEqual(waiting.message_ids[0].body, "<p>Invoice &lt;b&gt;1&lt;/b&gt;:<br>second line</p>")
+
+    def test_pre_flight_counts_unmatched_mappings_and_the_invoices_waiting(self):
+        company = self.env.company
+        with self.enter_registry_test_mode():
+            preflight = self.env["nexudus.qbo.preflight"]._run(company)
+        line = preflight.line_ids.filtered(lambda r: r.name == "Mappings")
+        accounts = self.env["nexudus.qbo.account.map"].search_count([("ready", "=", False)])
+        taxes = self.env["nexudus.qbo.tax.map"].search_count([("ready", "=", False)])
+        waiting = len(self.invoices.filtered("waiting_for_mappings"))
+        self.assertTrue(accounts and waiting)
+        self.assertEqual(line.status, "warning")
+        self.assertIn(
+            f"{accounts} account mappings and {taxes} tax mappings unmatched; {waiting} of {len(self.invoices)} "
+            "invoices wait for them.",
+            line.message,
+        )
+        self.assertIn("Mappings › Account mappings", line.fix)
+        self.assertTrue(preflight.warnings)
+
 
 @tagged("standard", "post_install", "-at_install")
 class TestInvoiceTransfer(FreshServicesCase):
@@ -148,10 +226,10 @@ class TestInvoiceTransfer(FreshServicesCase):
         row = self.ready.filtered(lambda r: not r.is_credit_note)[0]
         send(self, row)
         self.nexudus.data.touch_invoice(row.nexudus_id, Void=True)
-        import_invoices(self)
-        self.assertEqual(row.transfer_state, "to_void")
-        send(self, row)
+        with self.enter_registry_test_mode():  # Sync now › Invoices from Nexudus voids it, as a run would
+            action = self.env["nexudus.qbo.invoice"].action_import_from_nexudus()
         self.assertEqual(row.transfer_state, "voided")
+        self.assertIn("1 updated from Nexudus, 1 voided in QuickBooks", action["params"]["message"])
         document = self._qbo_documents()[row.qbo_id]
         self.assertEqual(money(document["TotalAmt"]), 0)
         self.assertTrue(document["PrivateNote"].startswith("Voided"))

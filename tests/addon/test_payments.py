@@ -200,6 +200,18 @@ class TestPayments(FreshServicesCase):
             row.action_retry()
         self.assertEqual(row.state, "sent")
 
+    def test_the_notification_counts_what_this_action_did(self):
+        self.nexudus_ledger(self.first, self.total(self.first))
+        with self.enter_registry_test_mode():
+            params = self.payments.action_import_from_nexudus()["params"]
+        self.assertTrue(params["message"].startswith("1 created in QuickBooks"), params["message"])
+        self.assertEqual(params["type"], "success")
+        with self.enter_registry_test_mode():
+            params = self.mine().action_send()["params"]
+        self.assertIn("Nothing done: 1 already there.", params["message"])
+        self.assertEqual(params["type"], "warning")
+        self.assertEqual(len(qbo_rows(self, "Payment")), 1)
+
     def test_lost_quickbooks_answer_is_recovered_without_a_second_payment(self):
         self.nexudus_ledger(self.first, self.total(self.first))
         self.qbo.drop_response_after_commit()
