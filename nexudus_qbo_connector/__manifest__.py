@@ -12,6 +12,7 @@
         "security/nexudus_qbo_security.xml",
         "security/ir.model.access.csv",
         "views/res_config_settings_views.xml",
+        "views/res_config_settings_run_history_views.xml",
         "wizard/nexudus_qbo_preflight_views.xml",
         "views/nexudus_qbo_list_views.xml",
         "views/nexudus_qbo_mapping_views.xml",
@@ -23,6 +24,7 @@
         "views/nexudus_qbo_token_views.xml",
         "views/qbo_oauth_templates.xml",
         "views/nexudus_qbo_menus.xml",
+        "views/nexudus_qbo_run_views.xml",
     ],
     "application": True,
 }

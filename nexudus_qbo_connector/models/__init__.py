@@ -18,10 +18,12 @@ from . import (
     nexudus_qbo_payment_sync,
     nexudus_qbo_rate_budget,
     nexudus_qbo_run,
+    nexudus_qbo_run_line,
     nexudus_qbo_tax_code,
     nexudus_qbo_tax_map,
     nexudus_qbo_tax_rate,
     nexudus_qbo_token,
     res_company,
     res_config_settings,
+    res_config_settings_run_history,
 )

@@ -144,8 +144,12 @@ class NexudusQboInvoice(models.Model):
     @api.model
     def action_import_from_nexudus(self):
         """Read now what changed in Nexudus for the current company's locations."""
-        with self.env.registry.cursor() as cr:
-            env = self.env(cr=cr, su=True)
+        title = self.env._("Import from Nexudus")
+        with (
+            self.env.registry.cursor() as cr,
+            self.env(cr=cr, su=True)["nexudus.qbo.run"]._manual(title, self.env.company) as run,
+        ):
+            env = run.env(su=True, context=dict(self.env.context, nexudus_qbo_manual_run_id=run.id))
             invoices = env["nexudus.qbo.invoice"]
             touched = invoices.browse()
 
@@ -158,7 +162,7 @@ class NexudusQboInvoice(models.Model):
                 touched |= waiting.filtered(lambda r: r.transfer_state == "to_send")
 
             pause = invoices._paused(work)
-            result = invoices._notify_result(touched._state_counts(), self.env._("Import from Nexudus"), pause)
+            result = invoices._notify_result(touched._state_counts(), title, pause)
         return result
 
     # -- the scheduled action ------------------------------------------------------------------------
@@ -179,9 +183,10 @@ class NexudusQboInvoice(models.Model):
                 remaining += 1
                 continue
             first_call = run._first_time(company, "read")  # imports and pulls once per run and company
-            remaining += self.with_company(company)._sync_company(company, first_call)
-            payments = self.env["nexudus.qbo.payment"].with_company(company)
-            remaining += payments._sync_payments(company, first_call)
+            with run._measuring(company):
+                remaining += self.with_company(company)._sync_company(company, first_call)
+                payments = self.env["nexudus.qbo.payment"].with_company(company)
+                remaining += payments._sync_payments(company, first_call)
             time_left = self.env["ir.cron"]._commit_progress()
         self.env["ir.cron"]._commit_progress(remaining=remaining)
 

@@ -45,7 +45,9 @@ class NexudusQboInvoice(models.Model):
             try:
                 self._commit()  # read the cursor as the last importer left it
                 location.invalidate_recordset()
-                touched |= self._import_location(company, location, client, lines)
+                read = self._import_location(company, location, client, lines)
+                self.env["nexudus.qbo.run"]._tallying()._count(company, location, "read_count", len(read))
+                touched |= read
             finally:
                 cr.execute("SELECT pg_advisory_unlock(%s, %s)", (IMPORT_LOCK_NAMESPACE, location.id))
         self.search(

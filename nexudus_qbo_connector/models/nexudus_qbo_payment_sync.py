@@ -365,8 +365,11 @@ class NexudusQboPayment(models.Model):
 
     @api.model
     def _pull_and_move(self, pull, title):
-        with self.env.registry.cursor() as cr:
-            env = self.env(cr=cr, su=True)
+        with (
+            self.env.registry.cursor() as cr,
+            self.env(cr=cr, su=True)["nexudus.qbo.run"]._manual(title, self.env.company) as run,
+        ):
+            env = run.env(su=True, context=dict(self.env.context, nexudus_qbo_manual_run_id=run.id))
             payments = env["nexudus.qbo.payment"]
             found = payments.browse()
 
@@ -401,6 +404,8 @@ class NexudusQboPayment(models.Model):
     def _record_failure(self, exc):
         self.write({"state": "failed", "request_revision": self.request_revision + 1})
         self._set_reason(f"{self.display_name}: {exc}")
+        run = self.env["nexudus.qbo.run"]._tallying()
+        run._count(self.company_id, self.invoice_id.location_id, "payments_failed", rows=self)
 
     def _move_locked(self, context):
         cr = self.env.cr
@@ -481,6 +486,8 @@ class NexudusQboPayment(models.Model):
 
     def _done(self, message, **values):
         self.write({"state": "sent", "reason": False, "waiting_for": False, **values})
+        key = "payments_to_qbo" if self.direction == "nexudus_to_qbo" else "payments_to_nexudus"
+        self.env["nexudus.qbo.run"]._tallying()._count(self.company_id, self.invoice_id.location_id, key)
         self.message_post(body=message)
         self._commit()
 

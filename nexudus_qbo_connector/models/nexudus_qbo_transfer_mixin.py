@@ -121,8 +121,13 @@ class NexudusQboTransferMixin(models.AbstractModel):
         transfer's state must be committed before and after each call, whatever happens to the
         transaction of the click that started it. Returns the notification for the person."""
         self.browse(ids).check_access("write")
-        with self.env.registry.cursor() as cr:
-            rows = self.with_env(self.env(cr=cr, su=True)).browse(ids)
+        company = self.browse(ids).company_id[:1] or self.env.company
+        with (
+            self.env.registry.cursor() as cr,
+            self.env(cr=cr, su=True)["nexudus.qbo.run"]._manual(title, company) as run,
+        ):
+            env = run.env(su=True, context=dict(self.env.context, nexudus_qbo_manual_run_id=run.id))
+            rows = self.with_env(env).browse(ids)
             pause = rows._paused(lambda: getattr(rows, method)())
             result = rows._notify_result(rows._state_counts(), title, pause)
         self.invalidate_recordset()
