@@ -24,6 +24,7 @@
         "views/nexudus_qbo_token_views.xml",
         "views/qbo_oauth_templates.xml",
         "views/nexudus_qbo_menus.xml",
+        "views/nexudus_qbo_money_views.xml",
         "views/nexudus_qbo_run_views.xml",
     ],
     "application": True,

@@ -34,7 +34,7 @@ class NexudusQboInvoice(models.Model):
 
     _name = "nexudus.qbo.invoice"
     _description = "Nexudus invoice"
-    _inherit = ["mail.thread", "nexudus.qbo.transfer.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "nexudus.qbo.transfer.mixin", "nexudus.qbo.currency.sums"]
     _order = "issue_date desc, id desc"
     _rec_name = "number"
     _check_company_auto = True
@@ -54,7 +54,7 @@ class NexudusQboInvoice(models.Model):
     nexudus_coworker_id = fields.Integer("Nexudus customer ID", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     currency_code = fields.Char("Currency code", readonly=True)
-    amount_total = fields.Monetary("Total", readonly=True)
+    amount_total = fields.Monetary("Total", readonly=True, help="As Nexudus says it: a credit note's is negative.")
     amount_tax = fields.Monetary("Tax", readonly=True)
     amount_paid = fields.Monetary("Paid", readonly=True)
     issue_date = fields.Date(readonly=True)
@@ -89,7 +89,13 @@ class NexudusQboInvoice(models.Model):
     request_id = fields.Char("Request ID", readonly=True, copy=False)
     qbo_id = fields.Char("QuickBooks ID", readonly=True, copy=False)
     qbo_doc_number = fields.Char("QuickBooks number", readonly=True, copy=False)
-    qbo_total = fields.Monetary("QuickBooks total", readonly=True, copy=False)
+    qbo_total = fields.Monetary(
+        "QuickBooks total",
+        readonly=True,
+        copy=False,
+        help="QuickBooks' TotalAmt, signed as Nexudus signs it: a credit note's is negative in Odoo, as in Nexudus "
+        "(QuickBooks shows a credit memo's total as a positive amount).",
+    )
     qbo_credit_applied = fields.Boolean("Credit applied in QuickBooks", readonly=True, copy=False)
     last_transfer_at = fields.Datetime("Last transfer", readonly=True, copy=False)
     qbo_discard_id = fields.Char(

@@ -135,6 +135,7 @@ class NexudusQboInvoice(models.Model):
 
     def _record_failure(self, exc):
         self._set_state("failed", self._failure_text(exc), request_revision=self.request_revision + 1)
+        self._ask_manager(self.env._("Transfer to QuickBooks failed"), self.transfer_reason)
 
     def _transfer_locked(self, context):
         cr = self.env.cr
@@ -239,7 +240,7 @@ class NexudusQboInvoice(models.Model):
             send_requested=False,
             qbo_id=document.get("Id"),
             qbo_doc_number=document.get("DocNumber") or False,
-            qbo_total=float(total),
+            qbo_total=float(-total if self.is_credit_note else total),  # signed as in Nexudus
             last_transfer_at=fields.Datetime.now(),
         )
         self.message_post(

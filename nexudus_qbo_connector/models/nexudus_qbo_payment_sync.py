@@ -302,10 +302,7 @@ class NexudusQboPayment(models.Model):
             )
         self.write({"state": "attention"})
         self._set_reason(text)
-        manager = self.env.ref("nexudus_qbo_connector.group_nexudus_qbo_manager").user_ids[:1]
-        if manager:
-            summary = self.env._("QuickBooks payment removed")
-            self.activity_schedule("mail.mail_activity_data_todo", summary=summary, note=text, user_id=manager.id)
+        self._ask_manager(self.env._("QuickBooks payment removed"), text)
 
     def _set_reason(self, text):
         self.write({"reason": text or False})
