@@ -26,6 +26,7 @@
         "views/nexudus_qbo_menus.xml",
         "views/nexudus_qbo_money_views.xml",
         "views/nexudus_qbo_run_views.xml",
+        "views/nexudus_qbo_overview_views.xml",
     ],
     "application": True,
 }

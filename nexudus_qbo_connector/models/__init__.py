@@ -17,6 +17,7 @@ from . import (
     nexudus_qbo_invoice_transfer,
     nexudus_qbo_item,
     nexudus_qbo_location,
+    nexudus_qbo_location_overview,
     nexudus_qbo_payment,
     nexudus_qbo_payment_links,
     nexudus_qbo_payment_method_map,

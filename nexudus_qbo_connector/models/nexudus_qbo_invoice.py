@@ -80,6 +80,9 @@ class NexudusQboInvoice(models.Model):
     transfer_state = fields.Selection(
         TRANSFER_STATES, default="to_send", required=True, readonly=True, index=True, tracking=True
     )
+    waiting_for_mappings = fields.Boolean(
+        readonly=True, index=True, help="Skipped only because mappings are missing: it is sent once they are complete."
+    )
     transfer_reason = fields.Text("Why", readonly=True, help="Why the invoice was skipped or failed, and the fix.")
     transfer_summary = fields.Char("Why (in short)", compute="_compute_transfer_summary")
     attempts = fields.Integer(readonly=True)

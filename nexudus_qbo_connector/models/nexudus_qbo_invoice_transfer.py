@@ -37,6 +37,7 @@ class NexudusQboInvoice(models.Model):
     # -- states ------------------------------------------------------------------------------------
     def _set_state(self, state, reason=False, **values):
         before = {row.id: row.transfer_state for row in self}
+        values.setdefault("waiting_for_mappings", False)
         self.write({"transfer_state": state, "transfer_reason": reason or False, **values})
         if reason and state in ("failed", "skipped", "to_void", "to_delete"):
             self.message_post(body=reason)
@@ -50,11 +51,12 @@ class NexudusQboInvoice(models.Model):
         for row in self.filtered(lambda r: r.transfer_state in ("to_send", "skipped")):
             reason = row._skip_reason()
             if reason and (row.transfer_state != "skipped" or row.transfer_reason != reason):
-                row._set_state("skipped", reason)
+                row._set_state("skipped", reason, waiting_for_mappings=not row._skip_reason(mappings=False))
             elif not reason and row.transfer_state == "skipped":
                 row._set_state("to_send")
 
-    def _skip_reason(self):
+    def _skip_reason(self, mappings=True):
+        """Why the invoice is not to be sent (False: it is); ``mappings`` False leaves its mappings out."""
         record = self._nexudus_record()
         if record.get("Draft"):
             return self.env._("Draft in Nexudus: only issued invoices are transferred.")
@@ -65,6 +67,8 @@ class NexudusQboInvoice(models.Model):
             )
         if record.get("Void"):
             return self.env._("Voided in Nexudus before it was transferred: nothing to send.")
+        if not mappings:
+            return False
         problems = self.company_id._nexudus_qbo_transfer_problems(record, self._nexudus_lines())
         if problems:
             return self.env._("Waiting for its mappings (it is sent once they are complete):\n%(problems)s",
