@@ -74,7 +74,14 @@ class NexudusQboLocation(models.Model):
             "sent_today": [("transfer_state", "=", "sent"), ("last_transfer_at", ">=", self._start_of_today())],
             "failed": [("transfer_state", "in", ("failed", "to_delete"))],
             "waiting": [("transfer_state", "=", "skipped"), ("waiting_for_mappings", "=", True)],
-            "payments": [("state", "in", ("failed", "held", "attention", "review"))],
+            # a payment held for its invoice or credit note only waits: it follows them by itself
+            "payments": [
+                "|",
+                ("state", "in", ("failed", "attention", "review")),
+                "&",
+                ("state", "=", "held"),
+                ("waiting_for", "=", "settings"),
+            ],
         }[key]
 
     @api.model
