@@ -72,6 +72,14 @@ class NexudusQboRun(models.Model):
             run.throttles_count = sum(lines.mapped("throttles"))
             run.outcome = "failures" if run.failed_count else "throttled" if run.throttles_count else "ok"
 
+    @api.depends("trigger", "title", "started_at")
+    def _compute_display_name(self):
+        labels = dict(self._fields["trigger"]._description_selection(self.env))
+        for run in self:
+            when = run.started_at and fields.Datetime.context_timestamp(run, run.started_at).strftime("%Y-%m-%d %H:%M")
+            what = run.title or self.env._("%(trigger)s run", trigger=labels.get(run.trigger, ""))
+            run.display_name = f"{what}, {when}" if when else what
+
     @api.depends("started_at", "ended_at")
     def _compute_duration(self):
         for run in self:

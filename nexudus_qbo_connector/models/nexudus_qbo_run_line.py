@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class NexudusQboRunLine(models.Model):
@@ -19,6 +19,7 @@ class NexudusQboRunLine(models.Model):
         "nexudus.qbo.location", index="btree_not_null", readonly=True, check_company=True,
         help="Empty: the company as a whole (requests and throttles, shared by its locations).",
     )  # fmt: skip
+    scope = fields.Char("Where", compute="_compute_scope")
     read_count = fields.Integer("Invoices read", readonly=True)
     sent_count = fields.Integer("Invoices sent", readonly=True)
     failed_count = fields.Integer("Invoices failed", readonly=True)
@@ -35,6 +36,13 @@ class NexudusQboRunLine(models.Model):
     _run_company_location_uniq = models.UniqueIndex(
         "(run_id, company_id, COALESCE(location_id, 0))", "One line per run, company and location."
     )
+
+    @api.depends("location_id", "company_id")
+    def _compute_scope(self):
+        for line in self:
+            line.scope = line.location_id.name or self.env._(
+                "%(company)s (requests, throttles)", company=line.company_id.name
+            )
 
     def action_open_failed_invoices(self):
         return self._open(self.failed_invoice_ids, self.env._("Failed invoices"))
