@@ -51,7 +51,7 @@ class NexudusQboLocation(models.Model):
     def _search_is_served(self, operator, value):
         if operator not in ("=", "!="):
             return NotImplemented
-        served = self.env["res.company"].search([]).nexudus_location_ids
+        served = self.env["res.company"].search([("nexudus_location_ids", "!=", False)]).nexudus_location_ids
         positive = (operator == "=") == bool(value)
         return [("id", "in" if positive else "not in", served.ids)]
 

@@ -111,7 +111,7 @@ class NexudusQboRun(models.Model):
                 "ended_at": now,
             }
         )
-        self.env.cr.commit()  # a step rolled back (a service asking to wait) must not take the run with it
+        self.env["ir.cron"]._commit_progress()  # a step rolled back (a throttle) must not take the run with it
         with run._measuring(company):
             yield run
         run.ended_at = fields.Datetime.now()
