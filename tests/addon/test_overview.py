@@ -3,7 +3,7 @@ import json
 from unittest.mock import patch
 
 from odoo import fields
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import FreshServicesCase
 from .transfer_common import complete_mappings, import_invoices, link_customers, prepare_transfers, send
@@ -76,3 +76,17 @@ class TestOverview(FreshServicesCase):
         arch = self.env["nexudus.qbo.location"].get_views([(False, "kanban")])["views"]["kanban"]["arch"]
         self.assertIn('widget="dashboard_graph"', arch)
         self.assertIn('name="action_open_failed"', arch)
+
+    def test_a_user_of_the_connector_sees_the_cards_and_opens_their_lists(self):
+        user = new_test_user(self.env, login="nqc_overview_user", groups="nexudus_qbo_connector.group_nexudus_qbo_user")
+        cards = self.cards.with_user(user)
+        cards.invalidate_recordset()
+        fields_read = cards.read(
+            ["count_failed", "sent_graph", "last_run_outcome", "qbo_throttled_until", "next_run_at"]
+        )
+        self.assertEqual(sum(row["count_failed"] for row in fields_read), 1)
+        card = cards.filtered(lambda c: c.id == self.failed.location_id.id)
+        action = card.action_open_failed()
+        self.assertEqual(self.env[action["res_model"]].with_user(user).search(action["domain"]), self.failed)
+        runs = card.action_open_runs()
+        self.assertTrue(self.env[runs["res_model"]].with_user(user).search(runs["domain"]))
