@@ -1,4 +1,7 @@
-from . import nexudus_qbo_transfer_mixin  # first: invoices and payments inherit it
+from . import (
+    nexudus_qbo_currency_sums,  # first: invoices and payments inherit it
+    nexudus_qbo_transfer_mixin,  # first: invoices and payments inherit it
+)
 
 # isort: split
 from . import (
@@ -11,18 +14,24 @@ from . import (
     nexudus_qbo_invoice,
     nexudus_qbo_invoice_import,
     nexudus_qbo_invoice_line,
+    nexudus_qbo_invoice_links,
     nexudus_qbo_invoice_transfer,
     nexudus_qbo_item,
     nexudus_qbo_location,
+    nexudus_qbo_location_overview,
     nexudus_qbo_payment,
+    nexudus_qbo_payment_links,
     nexudus_qbo_payment_method_map,
     nexudus_qbo_payment_sync,
     nexudus_qbo_rate_budget,
     nexudus_qbo_run,
+    nexudus_qbo_run_line,
     nexudus_qbo_tax_code,
     nexudus_qbo_tax_map,
     nexudus_qbo_tax_rate,
     nexudus_qbo_token,
+    nexudus_qbo_transfer_activity,
     res_company,
     res_config_settings,
+    res_config_settings_run_history,
 )

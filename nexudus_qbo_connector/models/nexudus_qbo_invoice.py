@@ -37,7 +37,7 @@ class NexudusQboInvoice(models.Model):
 
     _name = "nexudus.qbo.invoice"
     _description = "Nexudus invoice"
-    _inherit = ["mail.thread", "nexudus.qbo.transfer.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "nexudus.qbo.transfer.mixin", "nexudus.qbo.currency.sums"]
     _order = "issue_date desc, id desc"
     _rec_name = "number"
     _check_company_auto = True
@@ -76,7 +76,7 @@ class NexudusQboInvoice(models.Model):
     nexudus_coworker_id = fields.Integer("Nexudus customer ID", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     currency_code = fields.Char("Currency code", readonly=True)
-    amount_total = fields.Monetary("Total", readonly=True)
+    amount_total = fields.Monetary("Total", readonly=True, help="As Nexudus says it: a credit note's is negative.")
     amount_tax = fields.Monetary("Tax", readonly=True)
     amount_paid = fields.Monetary("Paid", readonly=True)
     issue_date = fields.Date(readonly=True)
@@ -102,11 +102,11 @@ class NexudusQboInvoice(models.Model):
     transfer_state = fields.Selection(
         TRANSFER_STATES, default="to_send", required=True, readonly=True, index=True, tracking=True
     )
+    waiting_for_mappings = fields.Boolean(
+        readonly=True, index=True, help="Skipped only because mappings are missing: it is sent once they are complete."
+    )
     transfer_reason = fields.Text("Why", readonly=True, help="Why the invoice was skipped or failed, and the fix.")
     transfer_summary = fields.Char("Why (in short)", compute="_compute_transfer_summary")
-    waiting_for_mappings = fields.Boolean(
-        readonly=True, index=True, help="Skipped until its account or tax mappings are complete."
-    )
     attempts = fields.Integer(readonly=True)
     request_revision = fields.Integer(
         readonly=True, help="Bumped after QuickBooks refused a request, so the next attempt is a new request."
@@ -114,7 +114,13 @@ class NexudusQboInvoice(models.Model):
     request_id = fields.Char("Request ID", readonly=True, copy=False)
     qbo_id = fields.Char("QuickBooks ID", readonly=True, copy=False)
     qbo_doc_number = fields.Char("QuickBooks number", readonly=True, copy=False)
-    qbo_total = fields.Monetary("QuickBooks total", readonly=True, copy=False)
+    qbo_total = fields.Monetary(
+        "QuickBooks total",
+        readonly=True,
+        copy=False,
+        help="QuickBooks' TotalAmt, signed as Nexudus signs it: a credit note's is negative in Odoo, as in Nexudus "
+        "(QuickBooks shows a credit memo's total as a positive amount).",
+    )
     qbo_credit_applied = fields.Boolean("Credit applied in QuickBooks", readonly=True, copy=False)
     last_transfer_at = fields.Datetime("Last transfer", readonly=True, copy=False)
     qbo_discard_id = fields.Char(
@@ -199,8 +205,9 @@ class NexudusQboInvoice(models.Model):
                 remaining += 1
                 continue
             first_call = run._first_time(company, "read")  # imports and pulls once per run and company
-            remaining += self.with_company(company)._sync_company(company, first_call)
-            payments = self.env["nexudus.qbo.payment"].with_company(company)
-            remaining += payments._sync_payments(company, first_call)
+            with run._measuring(company):
+                remaining += self.with_company(company)._sync_company(company, first_call)
+                payments = self.env["nexudus.qbo.payment"].with_company(company)
+                remaining += payments._sync_payments(company, first_call)
             time_left = self.env["ir.cron"]._commit_progress()
         self.env["ir.cron"]._commit_progress(remaining=remaining)

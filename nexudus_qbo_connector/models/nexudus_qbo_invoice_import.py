@@ -46,7 +46,9 @@ class NexudusQboInvoice(models.Model):
             try:
                 self._commit()  # read the cursor as the last importer left it
                 location.invalidate_recordset()
-                touched |= self._import_location(company, location, client, lines)
+                read = self._import_location(company, location, client, lines)
+                self.env["nexudus.qbo.run"]._tallying()._count(company, location, "read_count", len(read))
+                touched |= read
             finally:
                 cr.execute("SELECT pg_advisory_unlock(%s, %s)", (IMPORT_LOCK_NAMESPACE, location.id))
         self.search(
@@ -141,7 +143,7 @@ class NexudusQboInvoice(models.Model):
 
     def _upsert(self, company, location, record, lines, row):
         """Create or update the row of one Nexudus invoice dict; ``lines`` None keeps the row's lines."""
-        values = self._values_from_nexudus(record, lines)
+        values = self._values_from_nexudus(record, lines, location)
         if lines is not None:
             values["line_ids"] = [fields.Command.clear()] + [
                 fields.Command.create(self._line_values(line)) for line in lines
@@ -164,12 +166,8 @@ class NexudusQboInvoice(models.Model):
         row._evaluate()
         return row
 
-    def _values_from_nexudus(self, record, lines):
-        currency = (
-            self.env["res.currency"]
-            .with_context(active_test=False)
-            .search([("name", "=", record.get("CurrencyCode"))], limit=1)
-        )
+    def _values_from_nexudus(self, record, lines, location):
+        currency = self._currency_of(record, location)
         original = self.browse()
         if record.get("CreditNote") and record.get("OriginalInvoiceGuid"):
             original = self.search([("nexudus_unique_id", "=", record["OriginalInvoiceGuid"])], limit=1)
@@ -200,6 +198,15 @@ class NexudusQboInvoice(models.Model):
                 else {}
             ),
         }
+
+    def _currency_of(self, record, location):
+        """The invoice's currency (its own, else its location's, else the company's), made active so that
+        every amount shows in it."""
+        code = record.get("CurrencyCode") or location.currency_code
+        currency = self.env["res.currency"].with_context(active_test=False).search([("name", "=", code)], limit=1)
+        if currency and not currency.active:
+            currency.sudo().active = True
+        return currency or location.company_id.currency_id
 
     def _line_values(self, line):
         return {

@@ -18,6 +18,7 @@ LOCK_NAMESPACE = 0x4E51  # pg advisory lock class for "one worker transfers this
 REQUEST_NAMESPACE = uuid.UUID("0b7c4c7e-4b0e-4a53-9d0b-6e6578756475")
 SEND_CHUNK = 100  # invoices sent per call of the scheduled action, between two progress reports
 SENDABLE = ("to_send", "failed", "skipped", "sending", "to_void", "to_delete")
+RUN_COUNTERS = {"sent": "sent_count", "failed": "failed_count", "to_delete": "failed_count", "skipped": "skipped_count"}
 
 
 class NexudusQboInvoice(models.Model):
@@ -38,10 +39,15 @@ class NexudusQboInvoice(models.Model):
 
     # -- states ------------------------------------------------------------------------------------
     def _set_state(self, state, reason=False, **values):
+        before = {row.id: row.transfer_state for row in self}
         values.setdefault("waiting_for_mappings", False)
         self.write({"transfer_state": state, "transfer_reason": reason or False, **values})
         if reason and state in ("failed", "skipped", "to_void", "to_delete"):
             self._post_reason(reason)
+        run = self.env["nexudus.qbo.run"]._tallying()
+        for row in self.filtered(lambda r: before[r.id] != state and state in RUN_COUNTERS):
+            failed = row if RUN_COUNTERS[state] == "failed_count" else None
+            run._count(row.company_id, row.location_id, RUN_COUNTERS[state], rows=failed)
 
     def _evaluate(self):
         """Decide whether an invoice not yet in QuickBooks is to be sent, or skipped and why."""
@@ -157,6 +163,7 @@ class NexudusQboInvoice(models.Model):
         reason = self._failure_text(exc)
         self._set_state("failed", reason, request_revision=self.request_revision + 1)
         self._note("failed", reason)
+        self._ask_manager(self.env._("Transfer to QuickBooks failed"), reason)
 
     def _in_qbo_text(self):
         return self.env._(
@@ -275,7 +282,7 @@ class NexudusQboInvoice(models.Model):
             send_requested=False,
             qbo_id=document.get("Id"),
             qbo_doc_number=document.get("DocNumber") or False,
-            qbo_total=float(total),
+            qbo_total=float(-total if self.is_credit_note else total),  # signed as in Nexudus
             last_transfer_at=fields.Datetime.now(),
         )
         self.message_post(

@@ -28,7 +28,7 @@ class NexudusQboPayment(models.Model):
 
     _name = "nexudus.qbo.payment"
     _description = "Nexudus–QuickBooks payment"
-    _inherit = ["mail.thread", "mail.activity.mixin", "nexudus.qbo.transfer.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "nexudus.qbo.transfer.mixin", "nexudus.qbo.currency.sums"]
     _order = "payment_date desc, id desc"
     _check_company_auto = True
     # Written only by the connector (see the transfer mixin): the payment's state and log, the ids it has on
@@ -54,7 +54,8 @@ class NexudusQboPayment(models.Model):
         readonly=True,
     )
     invoice_id = fields.Many2one("nexudus.qbo.invoice", required=True, index=True, readonly=True, check_company=True)
-    currency_id = fields.Many2one(related="invoice_id.currency_id")
+    currency_id = fields.Many2one(related="invoice_id.currency_id", store=True)
+    location_id = fields.Many2one(related="invoice_id.location_id", store=True, index=True)
     invoice_number = fields.Char("Nexudus invoice", related="invoice_id.number")
     qbo_invoice_number = fields.Char("QuickBooks invoice", related="invoice_id.qbo_doc_number")
     kind = fields.Selection(KINDS, required=True, default="payment", readonly=True)

@@ -307,10 +307,7 @@ class NexudusQboPayment(models.Model):
             )
         self.write({"state": "attention"})
         self._set_reason(text)
-        manager = self.env.ref("nexudus_qbo_connector.group_nexudus_qbo_manager").user_ids[:1]
-        if manager:
-            summary = self.env._("QuickBooks payment removed")
-            self.activity_schedule("mail.mail_activity_data_todo", summary=summary, note=text, user_id=manager.id)
+        self._ask_manager(self.env._("QuickBooks payment removed"), text)
 
     def _set_reason(self, text):
         self.write({"reason": text or False})
@@ -402,6 +399,8 @@ class NexudusQboPayment(models.Model):
     def _record_failure(self, exc):
         self.write({"state": "failed", "request_revision": self.request_revision + 1})
         self._set_reason(f"{self.display_name}: {exc}")
+        run = self.env["nexudus.qbo.run"]._tallying()
+        run._count(self.company_id, self.invoice_id.location_id, "payments_failed", rows=self)
 
     def _move_locked(self, context):
         cr = self.env.cr
@@ -486,6 +485,8 @@ class NexudusQboPayment(models.Model):
     def _done(self, message, already=False, **values):
         """The payment is on the other side: moved now, or ``already`` there (an interrupted move adopted)."""
         self.write({"state": "sent", "reason": False, "waiting_for": False, **values})
+        key = "payments_to_qbo" if self.direction == "nexudus_to_qbo" else "payments_to_nexudus"
+        self.env["nexudus.qbo.run"]._tallying()._count(self.company_id, self.invoice_id.location_id, key)
         self.message_post(body=message)
         self._note("already" if already else "created" if self.direction == "nexudus_to_qbo" else "recorded")
         self._commit()

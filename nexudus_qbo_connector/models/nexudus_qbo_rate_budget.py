@@ -1,4 +1,5 @@
 import json
+import threading
 import time
 from datetime import datetime, timezone
 
@@ -14,6 +15,16 @@ SERVICES = [("nexudus", "Nexudus"), ("qbo", "QuickBooks")]
 LIMITS = {"nexudus": rate_limits.NEXUDUS, "qbo": rate_limits.QBO}
 LABELS = dict(SERVICES)
 MAX_LOCK_ATTEMPTS = 10
+_tally = threading.local()  # what this thread asked of each service: a run counts its part of it
+
+
+def request_tally():
+    """The requests this thread has made to each service, and the throttles it met, so far."""
+    return {
+        "nexudus_requests": getattr(_tally, "nexudus", 0),
+        "qbo_requests": getattr(_tally, "qbo", 0),
+        "throttles": getattr(_tally, "throttles", 0),
+    }
 
 
 class NexudusQboRateBudget(models.Model):
@@ -129,9 +140,12 @@ class _DatabaseLimiter(Limiter):
 
     def acquire(self, kind):
         self.budgets._acquire(self.service, self.account, kind)
+        setattr(_tally, self.service, getattr(_tally, self.service, 0) + 1)
 
     def throttled(self, seconds, again=False):
         self.budgets._throttled(self.service, self.account, seconds, again)
+        if not again:
+            _tally.throttles = getattr(_tally, "throttles", 0) + 1
 
 
 def _epoch(naive):

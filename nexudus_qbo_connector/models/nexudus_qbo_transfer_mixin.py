@@ -325,12 +325,18 @@ class NexudusQboTransferMixin(models.AbstractModel):
 
     @api.model
     def _in_own_transaction(self, work, title, ids=()):
-        """Run ``work(model)`` in a transaction of its own (superuser, counting outcomes) and return the
-        notification of what it did; rows of ``ids`` a pause left untouched are counted as left for later."""
+        """Run ``work(model)`` in a transaction of its own (as the connector, counting outcomes, recorded as a
+        manual run of the person) and return the notification of what it did; rows of ``ids`` a pause left
+        untouched are counted as left for later."""
         self.check_access("write")
         outcomes = Outcomes()
-        with self.env.registry.cursor() as cr:
-            model = self.with_env(self.env(cr=cr))._as_connector().with_context(**{OUTCOMES: outcomes})
+        company = self.browse(ids).company_id[:1] or self.env.company
+        with (
+            self.env.registry.cursor() as cr,
+            self.env(cr=cr, su=True)["nexudus.qbo.run"]._manual(title, company) as run,
+        ):
+            context = {OUTCOMES: outcomes, "nexudus_qbo_manual_run_id": run.id}
+            model = self.with_env(run.env)._as_connector().with_context(**context)
             pause = model._paused(lambda: work(model))
             if pause:
                 untouched = [i for i in ids if (self._name, i) not in outcomes.became]
