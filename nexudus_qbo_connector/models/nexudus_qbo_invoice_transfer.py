@@ -91,7 +91,7 @@ class NexudusQboInvoice(models.Model):
         """Decide again, now, for the skipped invoices of ``companies`` (a mapping changed, or they were read
         again): those whose mappings are complete become *To send*, their reason cleared, and are sent by
         the next run when automatic sending is on."""
-        waiting = self.sudo().search([("company_id", "in", companies.ids), ("transfer_state", "=", "skipped")])
+        waiting = self._as_connector().search([("company_id", "in", companies.ids), ("transfer_state", "=", "skipped")])
         waiting._evaluate()
         return waiting
 
