@@ -39,7 +39,11 @@ class NexudusQboRun(models.Model):
             run.calls += 1
             return run
         started = fields.Datetime.now() - timedelta(seconds=max(time.monotonic() - (end - MIN_TIME_PER_JOB), 0))
-        return self.sudo().create({"key": key, "started_at": started.replace(microsecond=0)})
+        run = self.sudo().create({"key": key, "started_at": started.replace(microsecond=0)})
+        # Committed at once: rows of this run point to it (``tried_run_id``), and a step that rolls back (a
+        # service down at the run's first request) must not take it away from under them.
+        self.env["ir.cron"]._commit_progress()
+        return run
 
     @api.model
     def _in_run(self):
