@@ -73,6 +73,10 @@ class NexudusQboPayment(models.Model):
                 ).mapped("nexudus_ledger_id")
             )
             newest = location.payment_cursor
+            # The cursor stops short of the first entry whose invoice is not mirrored yet (its import failed or
+            # came before the invoice): that entry and the ones after it are read again next time.
+            waiting = [e for e in entries if e.get("CoworkerInvoiceId") and e["CoworkerInvoiceId"] not in by_invoice]
+            stop = min((naive_utc(e["CreatedOn"]) for e in waiting if e.get("CreatedOn")), default=None)
             earlier = self._earlier_entries(company, by_invoice.values())
             for entry in sorted(entries, key=ledger.order_key):
                 invoice = by_invoice.get(entry.get("CoworkerInvoiceId"))
@@ -87,7 +91,7 @@ class NexudusQboPayment(models.Model):
                 if moves and invoice and not invoice.transferred_by_nexudus and entry["Id"] not in known:
                     found |= self._row_from_ledger(company, invoice, entry, reading)
                 created = naive_utc(entry["CreatedOn"]) if entry.get("CreatedOn") else None
-                if created and (not newest or created > newest):
+                if created and (not newest or created > newest) and (not stop or created < stop):
                     newest = created
             location.payment_cursor = newest
             self._commit()
