@@ -653,6 +653,15 @@ class NexudusQboPayment(models.Model):
                 ("qbo_payment_id", "!=", False),
             ]
         )
+        if self.state == "sending" and self.qbo_payment_id:  # interrupted: its request may have been done
+            current = context.client.get("Payment", self.qbo_payment_id)
+            if payment_payload.is_voided(current):
+                return self._done(
+                    self.env._("Found voided in QuickBooks after an interrupted refund: adopted."),
+                    qbo_payment_id=current["Id"],
+                )
+            target = paid.filtered(lambda p: p.qbo_payment_id == current["Id"])[:1]
+            return self._take_back(context, target, current, refund)  # the same request id: done at most once
         refunded_at = ledger.order_key(entry)
         before = paid.filtered(lambda p: ledger.order_key(p._source()) < refunded_at)
         latest_first = sorted(before, key=lambda p: ledger.order_key(p._source()), reverse=True)
@@ -670,6 +679,7 @@ class NexudusQboPayment(models.Model):
 
     def _take_back(self, context, target, current, refund):
         request_id = self._request_id(context)
+        self.qbo_payment_id = current["Id"]  # committed with "sending": the payment an interruption left it on
         self._begin(request_id)
         try:
             if money(current.get("TotalAmt")) == refund:
@@ -690,14 +700,14 @@ class NexudusQboPayment(models.Model):
                     "TotalAmt": left,
                     "Line": lines,
                 }
-                context.client.save("Payment", body, request_id=request_id)
+                answer = context.client.save("Payment", body, request_id=request_id)
                 message = self.env._(
                     "Refunded %(refund)s in Nexudus (ledger entry %(entry)s): QuickBooks payment %(id)s reduced to "
                     "%(left)s.",
                     refund=refund,
                     entry=self.nexudus_ledger_id,
                     id=current["Id"],
-                    left=left,
+                    left=money(answer.get("TotalAmt", left)),  # a repeated request gets the first answer
                 )
         except ThrottledError:
             self._unbegin()
