@@ -14,9 +14,10 @@ Every fault is something the research documents or any HTTP service does:
   is closed without an answer, or a gateway answers 502.
 * ``timeout_after_commit`` (writes): the write is done, then the answer waits past the client's timeout
   (``client_timeout``) and the connection is closed.
-* ``token_expired`` (calls with a bearer token): the access token expires now, so the simulator itself answers its
-  401 (QuickBooks' gateway ``AuthenticationFailed`` 3200, Nexudus's "Authorization has been denied"); the client
-  then refreshes, and QuickBooks rotates the refresh token, Nexudus invalidates the previous one.
+* ``token_expired`` (calls with a bearer token issued at least ``min_token_age`` seconds ago): the access token
+  expires now, so the simulator itself answers its 401 (QuickBooks' gateway ``AuthenticationFailed`` 3200,
+  Nexudus's "Authorization has been denied"); the client then refreshes, and QuickBooks rotates the refresh
+  token, Nexudus invalidates the previous one.
 * ``throttle``: QuickBooks' gateway 429 ``ThrottleExceeded`` (as its limits answer), Nexudus's documented 409 with
   ``Retry-After`` (or its 429 "Wait N seconds" when the simulator is in that mode); waits of 1–8 seconds, so some
   are retried by the client and others pause the run.
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 from simulators.httpbase import Response
+from simulators.qbo.oauth import ACCESS_TTL
 
 KINDS = ("burst_5xx", "lost_after_commit", "timeout_after_commit", "token_expired", "throttle")
 QBO_TOKEN_PATH = "/oauth2/v1/tokens/bearer"
@@ -71,8 +73,9 @@ class FaultRates:
 class FaultPlan:
     """Which requests fail and how, decided from ``seed``; inactive until ``active`` is set."""
 
-    def __init__(self, seed, rates=None, *, client_timeout=2.0, burst=(2, 4), retry_after=(1, 8)):
+    def __init__(self, seed, rates=None, *, client_timeout=2.0, burst=(2, 4), retry_after=(1, 8), min_token_age=10.0):
         self.seed = seed
+        self.min_token_age = min_token_age
         self.rates = rates or FaultRates()
         self.client_timeout = client_timeout
         self.burst = burst
@@ -149,7 +152,7 @@ class FaultPlan:
         if not self.active or service is None:
             return dispatch(request)
         kind, parameter = self.decide(service, request)
-        if kind is None:
+        if kind is None or (kind == "token_expired" and not _expire_bearer(server, request, self.min_token_age)):
             return dispatch(request)
         self._note(service, kind, request.method, request.path)
         if kind == "burst_5xx":
@@ -158,7 +161,6 @@ class FaultPlan:
             low, high = self.retry_after
             return _throttled(service, server, low + int(parameter * (high - low + 1)))
         if kind == "token_expired":
-            _expire_bearer(server, request)
             return dispatch(request)
         response = dispatch(request)
         if response is None or not 200 <= response.status < 300:
@@ -206,14 +208,20 @@ def _throttled(service, server, seconds):
     return Response(409, {"Message": NEXUDUS_THROTTLED}, {"Retry-After": str(seconds)})
 
 
-def _expire_bearer(server, request):
-    """Make the request's access token expire now, in the simulator's own token table."""
+def _expire_bearer(server, request, min_age):
+    """Make the request's access token expire now, in the simulator's own token table, unless it was issued less
+    than ``min_age`` seconds ago (a token an hour or a week long does not expire as it is issued); returns whether
+    it expired."""
     value = request.headers.get("authorization", "")[7:].strip()
+    now = server.now()
     with server.lock:
         token = server.access_tokens.get(value)
-        if token is None:
-            return
         if isinstance(token, tuple):  # Nexudus: (user id, expires at)
-            server.access_tokens[value] = (token[0], server.now() - 1)
-        else:  # QuickBooks: an AccessToken
-            token.expires_at = server.now() - 1
+            if token[1] - server.access_token_ttl > now - min_age:
+                return False
+            server.access_tokens[value] = (token[0], now - 1)
+        elif token is not None:  # QuickBooks: an AccessToken
+            if token.expires_at - ACCESS_TTL > now - min_age:
+                return False
+            token.expires_at = now - 1
+        return token is not None
