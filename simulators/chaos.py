@@ -26,8 +26,8 @@ The Odoo side asks the plan too, for the faults that are not the services': :met
 a call was answered and before its result is committed) and :meth:`second_worker` (a second run at the same time).
 
 A decision is a hash of (seed, service, the request as sent without its credentials, how many times that request
-was seen), not of arrival order: the same seed meets the same faults however threads interleave, as long as the
-connector sends the same requests. ``injected`` counts what was injected, by kind.
+was seen), not of arrival order, so that threads interleaving differently change little; a burst then takes the
+next requests of that service, whichever they are. ``injected`` counts what was injected, by kind.
 """
 
 import hashlib
