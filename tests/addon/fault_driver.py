@@ -194,7 +194,7 @@ class Driver:
         self.plan = qbo.fault_plan
         self.say = say
         self.max_runs = max_runs
-        self.runs = self.crashes = self.second_workers = 0
+        self.runs = 0
         self.person_payments = []  # (QuickBooks payment id, QuickBooks invoice id, amount) received by a person
         self.died = set()
 
@@ -237,7 +237,6 @@ class Driver:
             if threading.get_ident() not in self.died:
                 raise
             self.died.discard(threading.get_ident())
-            self.crashes += 1
             self.say(f"    run {self.runs}: the worker died")
         finally:
             if second:
@@ -257,7 +256,6 @@ class Driver:
 
     def _second_worker(self):
         """A person's "Send" on every invoice and payment still to move, at the same moment as the run."""
-        self.second_workers += 1
         try:
             with self.registry.cursor() as cr:
                 env = _env(cr)
@@ -277,7 +275,6 @@ class Driver:
             if threading.get_ident() not in self.died:
                 raise
             self.died.discard(threading.get_ident())
-            self.crashes += 1
             self.say("    the second worker died")
 
     def _receive_in_qbo(self):
