@@ -501,7 +501,26 @@ COMPANY_FIELDS = (
     "nexudus_email", "nexudus_password", "qbo_client_id", "qbo_client_secret", "qbo_realm_id", "qbo_company_name",
     "qbo_country", "qbo_oauth_nonce", "qbo_multicurrency", "nexudus_qbo_auto_send_invoices",
     "nexudus_qbo_send_payments", "nexudus_qbo_reconcile_payments", "nexudus_qbo_auto_pull_payments",
+    "qbo_payment_cursor", "qbo_preferences_json", "qbo_preferences_at", "nexudus_qbo_checked_at",
 )  # fmt: skip
+# The connector's tables, references first (invoice lines go with their invoice).
+CONNECTOR_TABLES = (
+    "nexudus_qbo_payment",
+    "nexudus_qbo_payment_method_map",
+    "nexudus_qbo_preflight",
+    "nexudus_qbo_invoice",
+    "nexudus_qbo_coworker",
+    "nexudus_qbo_customer_link",
+    "nexudus_qbo_account_map",
+    "nexudus_qbo_tax_map",
+    "nexudus_qbo_item",
+    "nexudus_qbo_financial_account",
+    "nexudus_qbo_tax_rate",
+    "nexudus_qbo_token",
+    "nexudus_qbo_account",
+    "nexudus_qbo_tax_code",
+    "nexudus_qbo_location",
+)
 PARAMS = ("nexudus_api_url", "qbo_api_url", "intuit_authorize_url", "intuit_token_url", "intuit_revoke_url")
 
 
@@ -514,8 +533,8 @@ def saved_settings(registry):
 
 
 def wipe(registry, saved):
-    """Forget what a seed left in the database (what test_concurrent_runs wipes, plus payments, tokens and the
-    scheduled action's triggers) and put the saved settings back."""
+    """Forget what a seed left in the database (what test_concurrent_runs wipes, plus payments, payment methods,
+    tokens and the scheduled action's triggers) and put the saved settings and cursors back."""
     company_id, values, params = saved
     with registry.cursor() as cr:
         cr.execute("DELETE FROM mail_message WHERE model LIKE 'nexudus.qbo.%%'")
@@ -525,10 +544,7 @@ def wipe(registry, saved):
                                       qbo_home_currency = NULL, nexudus_coworker_cursor = NULL WHERE id = %s""",
             (company_id,),
         )
-        for table in ("nexudus_qbo_payment", "nexudus_qbo_invoice", "nexudus_qbo_coworker", "nexudus_qbo_customer_link",
-                      "nexudus_qbo_account_map", "nexudus_qbo_tax_map", "nexudus_qbo_item",
-                      "nexudus_qbo_financial_account", "nexudus_qbo_tax_rate", "nexudus_qbo_token",
-                      "nexudus_qbo_account", "nexudus_qbo_tax_code", "nexudus_qbo_location"):  # fmt: skip
+        for table in CONNECTOR_TABLES:
             cr.execute(f"DELETE FROM {table} WHERE company_id = %s", (company_id,))  # noqa: S608
         cr.execute("DELETE FROM nexudus_qbo_rate_budget")
         cr.execute("DELETE FROM nexudus_qbo_run")
