@@ -65,6 +65,7 @@ class SimulatorServer:
         self._thread = None
         self.lock = threading.RLock()  # handlers run in threads; state changes take this lock
         self.request_log = []  # (method, path, params) of every request, for tests and benchmarks
+        self.fault_plan = None  # a simulators.chaos.FaultPlan injecting seeded faults, or None
         self.setup_routes()
 
     # -- routing -------------------------------------------------------------------------------
@@ -129,7 +130,8 @@ class SimulatorServer:
                 with server.lock:
                     server.request_log.append((request.method, request.path, dict(request.params)))
                 try:
-                    response = server.dispatch(request)
+                    plan = server.fault_plan
+                    response = plan.serve(server, request, server.dispatch) if plan else server.dispatch(request)
                 except Exception as exc:  # noqa: BLE001 - a simulator answers 500 like the real service
                     response = server.internal_error(request, exc)
                 if response is None:  # a handler may drop the connection to simulate a lost response

@@ -76,6 +76,10 @@ class NexudusQboPayment(models.Model):
                 ).mapped("nexudus_ledger_id")
             )
             newest = location.payment_cursor
+            # The cursor stops short of the first entry whose invoice is not mirrored yet (its import failed or
+            # came before the invoice): that entry and the ones after it are read again next time.
+            waiting = [e for e in entries if e.get("CoworkerInvoiceId") and e["CoworkerInvoiceId"] not in by_invoice]
+            stop = min((naive_utc(e["CreatedOn"]) for e in waiting if e.get("CreatedOn")), default=None)
             earlier = self._earlier_entries(company, by_invoice.values())
             for entry in sorted(entries, key=ledger.order_key):
                 invoice = by_invoice.get(entry.get("CoworkerInvoiceId"))
@@ -90,7 +94,7 @@ class NexudusQboPayment(models.Model):
                 if moves and invoice and not invoice.transferred_by_nexudus and entry["Id"] not in known:
                     found |= self._row_from_ledger(company, invoice, entry, reading)
                 created = naive_utc(entry["CreatedOn"]) if entry.get("CreatedOn") else None
-                if created and (not newest or created > newest):
+                if created and (not newest or created > newest) and (not stop or created < stop):
                     newest = created
             location.payment_cursor = newest
             self._commit()
@@ -661,6 +665,15 @@ class NexudusQboPayment(models.Model):
                 ("qbo_payment_id", "!=", False),
             ]
         )
+        if self.state == "sending" and self.qbo_payment_id:  # interrupted: its request may have been done
+            current = context.client.get("Payment", self.qbo_payment_id)
+            if payment_payload.is_voided(current):
+                return self._done(
+                    self.env._("Found voided in QuickBooks after an interrupted refund: adopted."),
+                    qbo_payment_id=current["Id"],
+                )
+            target = paid.filtered(lambda p: p.qbo_payment_id == current["Id"])[:1]
+            return self._take_back(context, target, current, refund)  # the same request id: done at most once
         refunded_at = ledger.order_key(entry)
         before = paid.filtered(lambda p: ledger.order_key(p._source()) < refunded_at)
         latest_first = sorted(before, key=lambda p: ledger.order_key(p._source()), reverse=True)
@@ -678,6 +691,7 @@ class NexudusQboPayment(models.Model):
 
     def _take_back(self, context, target, current, refund):
         request_id = self._request_id(context)
+        self.qbo_payment_id = current["Id"]  # committed with "sending": the payment an interruption left it on
         self._begin(request_id)
         try:
             if money(current.get("TotalAmt")) == refund:
@@ -698,14 +712,14 @@ class NexudusQboPayment(models.Model):
                     "TotalAmt": left,
                     "Line": lines,
                 }
-                context.client.save("Payment", body, request_id=request_id)
+                answer = context.client.save("Payment", body, request_id=request_id)
                 message = self.env._(
                     "Refunded %(refund)s in Nexudus (ledger entry %(entry)s): QuickBooks payment %(id)s reduced to "
                     "%(left)s.",
                     refund=refund,
                     entry=self.nexudus_ledger_id,
                     id=current["Id"],
-                    left=left,
+                    left=money(answer.get("TotalAmt", left)),  # a repeated request gets the first answer
                 )
         except ThrottledError:
             self._unbegin()

@@ -72,8 +72,14 @@ class ApiClient:
         return RejectedError(message, service=self.service, status=status)
 
     # -- the funnel ------------------------------------------------------------------------------
-    def request(self, method, path, *, params=None, data=None, json=None, headers=None, auth=None, url=None):
-        """Send one request and return the ``requests.Response`` of a 2xx answer, or raise an ApiError."""
+    def request(
+        self, method, path, *, params=None, data=None, json=None, headers=None, auth=None, url=None, idempotent=True
+    ):
+        """Send one request and return the ``requests.Response`` of a 2xx answer, or raise an ApiError.
+
+        A request that is not ``idempotent`` (a write the service cannot recognise when it comes again) is
+        not retried after a transient failure: it may have been done without its answer reaching us, and
+        only the caller can look that up. A throttled answer is retried: the request was refused unprocessed."""
         target = url or f"{self.base_url}{path}"
         all_headers = {"Accept": "application/json", **self._auth_headers(), **(headers or {})}
         kind = rate_limits.request_kind(method, target)
@@ -108,7 +114,8 @@ class ApiClient:
                     wait = error.retry_after = _retry_after(response) or self.default_throttle_wait
                     error.limiter = self.limiter
                     self.limiter.throttled(wait)
-            if not error.retryable or attempt > self.retries or wait > self.max_wait:
+            unanswered = not idempotent and isinstance(error, TransientError)
+            if not error.retryable or unanswered or attempt > self.retries or wait > self.max_wait:
                 _logger.info("%s %s %s failed: %s", self.service, method, redact(target), redact(str(error)))
                 raise error
             # After a throttle, just past the wait recorded on the budget, which the next slot checks.

@@ -141,14 +141,18 @@ class NexudusClient(ApiClient):
     def add(self, entity, record):
         """Create one record; returns its new Id. Nexudus wraps write answers: ``WasSuccessful`` false
         means refused, whatever the HTTP status said."""
-        body = self._api("POST", f"/api/{ENTITIES[entity]}", data=wire_json(record), headers=JSON).json()
+        body = self._api(
+            "POST", f"/api/{ENTITIES[entity]}", data=wire_json(record), headers=JSON, idempotent=False
+        ).json()
         self._check_written(body)
         return (body.get("Value") or {}).get("Id")
 
     def run_command(self, entity, key, ids, parameters=()):
         """Run a Nexudus command (``PAY_COWORKER_INVOICE_MANUAL`` …) on ``ids``; HTTP 200 can still be a refusal."""
         payload = {"Key": key, "Ids": list(ids), "Parameters": list(parameters)}
-        body = self._api("POST", f"/api/{ENTITIES[entity]}/runcommand", data=wire_json(payload), headers=JSON).json()
+        body = self._api(
+            "POST", f"/api/{ENTITIES[entity]}/runcommand", data=wire_json(payload), headers=JSON, idempotent=False
+        ).json()
         self._check_written(body)
         return body
 

@@ -80,7 +80,10 @@ class QboOAuth:
         self._clock = clock
 
     def _session(self):
-        return OAuth2Session(self.client_id, redirect_uri=self.redirect_uri, scope=[SCOPE])
+        session = OAuth2Session(self.client_id, redirect_uri=self.redirect_uri, scope=[SCOPE])
+        for hook in ("access_token_response", "refresh_token_response"):
+            session.register_compliance_hook(hook, _token_service_down)
+        return session
 
     def _basic(self):
         return HTTPBasicAuth(self.client_id, self.client_secret)
@@ -178,6 +181,18 @@ class QboOAuth:
         if payload.get("x_refresh_token_hard_expires_in"):
             tokens["refresh_hard_expires_at"] = now + int(payload["x_refresh_token_hard_expires_in"])
         return tokens
+
+
+def _token_service_down(response):
+    """Intuit's token endpoint answering 5xx is down, not refusing: its page has no OAuth error to read (oauthlib
+    would call it a missing token), and nothing was done, so the same refresh token is good for the next try."""
+    if response.status_code >= 500:
+        raise TransientError(
+            f"Intuit's sign-in service is unavailable (HTTP {response.status_code}).",
+            service=QboOAuth.service,
+            status=response.status_code,
+        )
+    return response
 
 
 class QboClient(ApiClient):

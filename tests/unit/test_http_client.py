@@ -101,3 +101,12 @@ def test_client_errors_are_typed_and_never_retried(status, error):
         client.request("GET", "/x")
     assert len(client.session.calls) == 1
     assert sleeps == []
+
+
+def test_a_write_the_service_cannot_recognise_is_not_retried_unanswered():
+    for failure in (requests.ReadTimeout("slow"), (502, "bad gateway", {})):
+        client, sleeps = make_client(failure, (200, "{}", {}))
+        with pytest.raises(TransientError):
+            client.request("POST", "/x", idempotent=False)
+        assert len(client.session.calls) == 1, "it may have been done: only the caller can look it up"
+        assert sleeps == []

@@ -1,11 +1,13 @@
 """The Intuit OAuth and QuickBooks clients against the QuickBooks simulator."""
 
+from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from nqc_tools.errors import AuthError, InvalidGrantError, NotFoundError, RejectedError
+from nqc_tools.errors import AuthError, InvalidGrantError, NotFoundError, RejectedError, TransientError
 from nqc_tools.qbo_client import QboClient, QboOAuth, quote
 
+from simulators.chaos import FaultPlan, FaultRates
 from simulators.qbo import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REALM_ID
 from simulators.qbo.server import QboSimulator
 from simulators.world import build_world
@@ -137,3 +139,16 @@ def test_expired_access_token_asks_for_a_fresh_one_once(sim):
     client = QboClient(sim.url, DEFAULT_REALM_ID, access_token="expired-or-bogus", on_unauthorized=renew)
     assert client.company_info()["CompanyName"]
     assert len(fresh) == 1
+
+
+def test_token_service_down_is_transient_and_the_refresh_token_stays_good(sim):
+    oauth = oauth_for(sim)
+    tokens = connect(sim, oauth)
+    sim.fault_plan = FaultPlan(1, replace(FaultRates.none(), burst_5xx=1.0), burst=(1, 1))
+    sim.fault_plan.active = True
+    try:
+        with pytest.raises(TransientError):
+            oauth.refresh(tokens["refresh_token"])
+    finally:
+        sim.fault_plan = None
+    assert oauth.refresh(tokens["refresh_token"])["access_token"]
