@@ -176,9 +176,9 @@ class NexudusQboInvoice(models.Model):
     def action_import_from_nexudus(self):
         """Sync now › Invoices from Nexudus: what the scheduled action does for the current company, now —
         read what changed in Nexudus, decide again for the invoices waiting, send what waits to be sent."""
-        company = self.env.company
 
         def work(invoices):
+            company = invoices.env.company  # in the action's own transaction, as the connector
             invoices._import_and_evaluate(company)
             invoices._send_chunk(company)
             if not company.nexudus_qbo_auto_send_invoices:

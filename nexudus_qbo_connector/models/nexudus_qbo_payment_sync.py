@@ -372,9 +372,9 @@ class NexudusQboPayment(models.Model):
 
     @api.model
     def _pull_and_move(self, pull, title):
-        company = self.env.company
 
         def work(payments):
+            company = payments.env.company  # in the action's own transaction, as the connector
             if pull == "_import_nexudus_payments":
                 payments.env["nexudus.qbo.invoice"]._import_company(company)  # a payment's invoice may be new too
             found = getattr(payments, pull)(company)

@@ -48,7 +48,8 @@ class TestRunHistory(CronMixin, FreshServicesCase):
         self.assertGreater(sum(company_lines.mapped("nexudus_requests")), 0)
         self.assertGreater(sum(company_lines.mapped("qbo_requests")), len(sent) - 1)
         first = runs.sorted("started_at")[0]
-        self.assertEqual(first.outcome, "ok")
+        # Nothing failed; a documented limit met on a loaded machine makes the run "throttled", and says so.
+        self.assertEqual(first.outcome, "throttled" if first.throttles_count else "ok")
         self.assertTrue(first.ended_at >= first.started_at)
 
     def test_a_throttled_run_counts_the_throttle(self):
@@ -76,7 +77,7 @@ class TestRunHistory(CronMixin, FreshServicesCase):
         self.assertEqual(line.failed_invoice_ids, first)
         action = line.action_open_failed_invoices()
         self.assertEqual(self.env[action["res_model"]].search(action["domain"]), first)
-        imports = self.runs.search([("trigger", "=", "manual"), ("title", "=", "Import from Nexudus")])
+        imports = self.runs.search([("trigger", "=", "manual"), ("title", "=", "Invoices from Nexudus")])
         self.assertEqual(len(imports), 1)
         self.assertEqual(imports.read_count, len(invoices))
 
