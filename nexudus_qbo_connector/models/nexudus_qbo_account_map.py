@@ -3,6 +3,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..tools import matching
 from ..tools.errors import ApiError, RejectedError
+from ..tools.notifications import notification
 from ..tools.qbo_client import quote
 from ..tools.texts import translated
 from .nexudus_qbo_account import DEPOSIT_TYPES
@@ -246,17 +247,7 @@ class NexudusQboAccountMap(models.Model):
         return self.env._("Of the selected mappings, %(reasons)s.", reasons="; ".join(reasons))
 
     def _notify(self, title, message, kind="success"):
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": title,
-                "message": message,
-                "type": kind,
-                "sticky": kind == "warning",
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(title, message, kind, sticky=kind == "warning")
 
     def _create_item(self, client):
         """``(item, created)``: the QuickBooks Service item for this row's account, created, or adopted

@@ -8,6 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..tools.errors import ApiError, ThrottledError, TransientError
+from ..tools.notifications import notification
 from ..tools.texts import translated
 from ..tools.transferability import summary
 
@@ -383,17 +384,7 @@ class NexudusQboTransferMixin(models.AbstractModel):
             message = self.env._("%(message)s First: %(reason)s", message=message, reason=summary(reason))
         if pause:
             message = f"{self._pause_text(*pause)} {message}"
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": title,
-                "message": message,
-                "type": kind,
-                "sticky": bool(pause),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(title, message, kind, sticky=bool(pause))
 
     @api.model
     def _outcome_text(self, kind, count):

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..tools.notifications import notification
+
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
@@ -38,17 +40,7 @@ class ResConfigSettings(models.TransientModel):
             settings.qbo_redirect_uri = f"{base_url}/nexudus_qbo/oauth/callback"
 
     def _notify(self, title, message, kind="success"):
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": title,
-                "message": message,
-                "type": kind,
-                "sticky": False,
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(title, message, kind)
 
     def action_nexudus_test_connection(self):
         """Open the Nexudus sign-in dialog, which signs in afresh and lists the locations the user sees."""
@@ -68,22 +60,16 @@ class ResConfigSettings(models.TransientModel):
         company = self.env.company
         if company.qbo_state != "connected":
             return settings
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Connected to QuickBooks"),
-                "message": self.env._(
-                    "%(company)s now keeps its books in the QuickBooks company %(name)s (%(country)s).",
-                    company=company.name,
-                    name=company.qbo_company_name,
-                    country=company.qbo_country,
-                ),
-                "type": "success",
-                "sticky": False,
-                "next": settings,
-            },
-        }
+        return notification(
+            self.env._("Connected to QuickBooks"),
+            self.env._(
+                "%(company)s now keeps its books in the QuickBooks company %(name)s (%(country)s).",
+                company=company.name,
+                name=company.qbo_company_name,
+                country=company.qbo_country,
+            ),
+            then=settings,
+        )
 
     def action_qbo_disconnect(self):
         self.ensure_one()

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
 from ..tools.errors import ApiError, AuthError
+from ..tools.notifications import notification
 from ..tools.texts import translated
 
 
@@ -84,22 +85,15 @@ class NexudusQboSignin(models.TransientModel):
         self.write({"password": False, "totp": False})  # the company keeps it, encrypted
         company._nexudus_store_tokens(tokens)
         locations = company._nexudus_sync_locations(businesses)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Connected to Nexudus"),
-                "message": self.env._(
-                    "Signed in as %(email)s, who sees %(count)s location(s): %(names)s",
-                    email=email,
-                    count=len(locations),
-                    names=", ".join(locations.mapped("name")) or self.env._("none"),
-                ),
-                "type": "success",
-                "sticky": False,
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(
+            self.env._("Connected to Nexudus"),
+            self.env._(
+                "Signed in as %(email)s, who sees %(count)s location(s): %(names)s",
+                email=email,
+                count=len(locations),
+                names=", ".join(locations.mapped("name")) or self.env._("none"),
+            ),
+        )
 
     def _refused(self, exc, email):
         """The dialog again, saying in plain words why Nexudus refused the token request ``exc``."""
