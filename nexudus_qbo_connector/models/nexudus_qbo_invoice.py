@@ -58,6 +58,7 @@ class NexudusQboInvoice(models.Model):
         "qbo_discard_id",
         "qbo_discard_entity",
         "send_requested",
+        "requested_by_id",
         "tried_run_id",
     )
     _hand_states = ("to_send", "sending", "failed", "skipped", "to_void", "to_delete")
@@ -130,6 +131,14 @@ class NexudusQboInvoice(models.Model):
     send_requested = fields.Boolean(
         readonly=True, copy=False, help="A person asked to send it: the scheduled action finishes what a click began."
     )
+    requested_by_id = fields.Many2one(
+        "res.users",
+        "Handed to the scheduled action by",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The person whose click on many invoices the scheduled action carries out: told when it is done.",
+    )
 
     _company_nexudus_uniq = models.UniqueIndex(
         "(company_id, nexudus_id)", "This Nexudus invoice is already mirrored for this company."
@@ -160,13 +169,14 @@ class NexudusQboInvoice(models.Model):
 
     # -- what people do ----------------------------------------------------------------------------
     def action_send_to_qbo(self):
-        """Send the selected invoices now, whatever the automatic-send option says."""
-        return self._run_in_own_transaction("_send_now", self.ids, self.env._("Send to QuickBooks"))
+        """Send the selected invoices, whatever the automatic-send option says: now, or in the background
+        for more than ``BACKGROUND_THRESHOLD`` of them."""
+        return self._run_in_own_transaction(self._send_method(), self.ids, self.env._("Send to QuickBooks"))
 
     def action_retry(self):
         """Try failed invoices again as a new request (after fixing what their reason says)."""
         failed = self.filtered(lambda r: r.transfer_state == "failed")
-        return self._run_in_own_transaction("_send_now", failed.ids, self.env._("Retry"))
+        return self._run_in_own_transaction(failed._send_method(), failed.ids, self.env._("Retry"))
 
     def action_refresh_from_nexudus(self):
         """Read the selected invoices again from Nexudus, lines included."""
@@ -175,12 +185,13 @@ class NexudusQboInvoice(models.Model):
     @api.model
     def action_import_from_nexudus(self):
         """Sync now › Invoices from Nexudus: what the scheduled action does for the current company, now —
-        read what changed in Nexudus, decide again for the invoices waiting, send what waits to be sent."""
+        read what changed in Nexudus, decide again for the invoices waiting, send what waits to be sent (in
+        the background when it is more than a chunk)."""
         company = self.env.company
 
         def work(invoices):
             invoices._import_and_evaluate(company)
-            invoices._send_chunk(company)
+            invoices._send_or_hand_over(company)
             if not company.nexudus_qbo_auto_send_invoices:
                 invoices.search([("company_id", "=", company.id), ("transfer_state", "=", "to_send")])._note("to_send")
 

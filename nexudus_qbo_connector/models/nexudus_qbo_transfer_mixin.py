@@ -49,8 +49,8 @@ OUTCOMES = "nexudus_qbo_outcomes"  # the context key of the action's outcome cou
 # What a row read from Nexudus came to (at most one a row), then what became of it (at most one, the last).
 READ_KINDS = ("read", "updated", "refreshed")
 OUTCOME_ORDER = ("read", "updated", "refreshed", "ready", "created", "recorded", "voided", "already", "to_send",
-                 "waiting", "held", "left_out", "attention", "failed", "later")  # fmt: skip
-DONE_KINDS = {"read", "updated", "refreshed", "ready", "created", "recorded", "voided"}
+                 "waiting", "held", "left_out", "attention", "failed", "later", "background")  # fmt: skip
+DONE_KINDS = {"read", "updated", "refreshed", "ready", "created", "recorded", "voided", "background"}
 # Whose reason a warning gives first.
 REASON_ORDER = ("failed", "waiting", "held", "attention", "left_out", "later", "already")
 
@@ -413,6 +413,11 @@ class NexudusQboTransferMixin(models.AbstractModel):
             "attention": self.env._("%(count)s need a person", count=count),
             "failed": self.env._("%(count)s failed", count=count),
             "later": self.env._("%(count)s left for later", count=count),
+            "background": self.env._(
+                "%(count)s continue in the background (the scheduled action sends them now): a notification "
+                "follows when they are done",
+                count=count,
+            ),
         }[kind]
 
     @api.model
