@@ -80,3 +80,13 @@ class TestBackgroundSend(FreshServicesCase):
         rows.invalidate_recordset()
         self.assertEqual(set(rows.mapped("transfer_state")), {"sent"})
         self.assertFalse(rows.requested_by_id)
+
+    def test_sync_now_hands_more_than_a_chunk_to_the_background(self):
+        self.env.company.nexudus_qbo_auto_send_invoices = True
+        to_send = self.env["nexudus.qbo.invoice"].search([("transfer_state", "=", "to_send")])
+        self.assertGreater(len(to_send), 3)
+        with patch(f"{TRANSFER}.SEND_CHUNK", 3), self.enter_registry_test_mode():
+            params = self.env["nexudus.qbo.invoice"].action_import_from_nexudus()["params"]
+        self.assertIn(f"{len(to_send)} continue in the background", params["message"])
+        self.assertEqual(set(to_send.mapped("transfer_state")), {"to_send"})
+        self.assertEqual(to_send.requested_by_id, self.env.user)
