@@ -131,14 +131,6 @@ class NexudusQboInvoice(models.Model):
     send_requested = fields.Boolean(
         readonly=True, copy=False, help="A person asked to send it: the scheduled action finishes what a click began."
     )
-    requested_by_id = fields.Many2one(
-        "res.users",
-        "Handed to the scheduled action by",
-        readonly=True,
-        copy=False,
-        index="btree_not_null",
-        help="The person whose click on many invoices the scheduled action carries out: told when it is done.",
-    )
 
     _company_nexudus_uniq = models.UniqueIndex(
         "(company_id, nexudus_id)", "This Nexudus invoice is already mirrored for this company."
@@ -170,7 +162,7 @@ class NexudusQboInvoice(models.Model):
     # -- what people do ----------------------------------------------------------------------------
     def action_send_to_qbo(self):
         """Send the selected invoices, whatever the automatic-send option says: now, or in the background
-        for more than ``BACKGROUND_THRESHOLD`` of them."""
+        for too many for a click (``_send_method``)."""
         return self._run_in_own_transaction(self._send_method(), self.ids, self.env._("Send to QuickBooks"))
 
     def action_retry(self):
@@ -186,7 +178,7 @@ class NexudusQboInvoice(models.Model):
     def action_import_from_nexudus(self):
         """Sync now › Invoices from Nexudus: what the scheduled action does for the current company, now —
         read what changed in Nexudus, decide again for the invoices waiting, send what waits to be sent (in
-        the background when it is more than a chunk)."""
+        the background when it is too much for a click)."""
         company = self.env.company
 
         def work(invoices):

@@ -11,14 +11,12 @@ from ..tools.matching import rate
 from ..tools.qbo_client import quote
 from ..tools.texts import translated
 from ..tools.transferability import MANAGERS, TAX_MAPPINGS
-from .nexudus_qbo_transfer_mixin import CRON, Outcomes
 
 _logger = logging.getLogger(__name__)
 
 LOCK_NAMESPACE = 0x4E51  # pg advisory lock class for "one worker transfers this invoice"
 REQUEST_NAMESPACE = uuid.UUID("0b7c4c7e-4b0e-4a53-9d0b-6e6578756475")
 SEND_CHUNK = 100  # invoices sent per call of the scheduled action, between two progress reports
-BACKGROUND_THRESHOLD = 100  # a click on more invoices than this hands them to the scheduled action
 SENDABLE = ("to_send", "failed", "skipped", "sending", "to_void", "to_delete")
 RUN_COUNTERS = {"sent": "sent_count", "failed": "failed_count", "to_delete": "failed_count", "skipped": "skipped_count"}
 
@@ -106,7 +104,7 @@ class NexudusQboInvoice(models.Model):
         if first_call:
             self._phase(company, "invoices from Nexudus", lambda: self._import_and_evaluate(company))
         remaining = self._phase(company, "sending invoices", lambda: self._send_chunk(company))
-        self._notify_requesters(company)
+        self._notify_requesters(company, self._pending(company), self.env._("Send to QuickBooks"))
         return remaining
 
     @api.model
@@ -141,66 +139,27 @@ class NexudusQboInvoice(models.Model):
 
     @api.model
     def _send_or_hand_over(self, company):
-        """A person's Sync now: send what waits now, or hand it to the scheduled action when it is more than
-        a chunk."""
+        """A person's Sync now: send what waits now, or hand it to the scheduled action when it is too much
+        for a click."""
         pending = self._pending(company)
-        if len(pending) > SEND_CHUNK and self._background_cron():
+        if pending._too_many_for_a_click():
             pending._send_in_background()
         else:
             self._send_chunk(company)
 
-    # -- long work started by a click: in the background --------------------------------------------
-    def _send_method(self):
-        """``_send_now``, or ``_send_in_background`` for more invoices than ``BACKGROUND_THRESHOLD``."""
-        if len(self) > BACKGROUND_THRESHOLD and self._background_cron():
-            return "_send_in_background"
-        return "_send_now"
-
-    @api.model
-    def _background_cron(self):
-        """The scheduled action, when it is active (else nothing runs in the background)."""
-        cron = self.env.ref(CRON, raise_if_not_found=False)
-        return cron if cron and cron.sudo().active else None
-
+    # -- long work started by a click: in the background (see the transfer mixin) ---------------------
     def _send_in_background(self):
-        """Hand these invoices to the scheduled action, started at once: what can be sent is marked as asked
-        for by the person clicking, who gets a notification once it is done (``_notify_requesters``)."""
+        """Hand these invoices to the scheduled action: what can be sent is marked as asked for."""
         for row in self.filtered(lambda r: r.transfer_state not in SENDABLE):
             row._note("already", row._in_qbo_text())
         rows = self.filtered(lambda r: r.transfer_state in SENDABLE)
         rows.filtered(lambda r: r.transfer_state == "failed").write({"transfer_state": "to_send"})
         rows._evaluate()
         queued = rows.filtered(lambda r: r.transfer_state in ("to_send", "sending", "to_void", "to_delete"))
-        queued.write({"send_requested": True, "requested_by_id": self.env.uid})
-        queued._note("background")
-        if queued:
-            self._background_cron().sudo()._trigger()
-
-    @api.model
-    def _notify_requesters(self, company):
-        """Tell each person whose click the scheduled action carried out, once none of its invoices waits
-        for this run any more, what came of them (a bus notification), and forget the request."""
-        asked = self.search([("company_id", "=", company.id), ("requested_by_id", "!=", False)])
-        waiting = self._pending(company) & asked
-        for user in asked.requested_by_id:
-            rows = asked.filtered(lambda r, u=user: r.requested_by_id == u)
-            if rows & waiting:
-                continue
-            rows = rows.with_context(lang=user.lang)
-            outcomes = Outcomes()
-            for row in rows:
-                kind = row._final_outcome()
-                outcomes.note(row, kind, row.transfer_reason if kind in ("failed", "waiting", "left_out") else None)
-            params = rows._notify_result(outcomes, rows.env._("Send to QuickBooks: done"))["params"]
-            user._bus_send(
-                "simple_notification",
-                {"title": params["title"], "message": params["message"], "type": params["type"], "sticky": True},
-            )
-            rows.write({"requested_by_id": False})
-        self._commit()
+        queued.write({"send_requested": True})
+        queued._hand_to_background()
 
     def _final_outcome(self):
-        """What became of an invoice handed to the scheduled action, by its state now."""
         if self.transfer_state == "skipped":
             return "waiting" if self.waiting_for_mappings else "left_out"
         return {"sent": "created", "voided": "voided", "failed": "failed", "to_delete": "failed"}.get(

@@ -4,10 +4,21 @@ from unittest.mock import patch
 from odoo.tests import new_test_user, tagged
 
 from .common import FreshServicesCase
-from .transfer_common import complete_mappings, import_invoices, prepare_transfers
+from .transfer_common import complete_mappings, import_invoices, prepare_transfers, send
 
-TRANSFER = "odoo.addons.nexudus_qbo_connector.models.nexudus_qbo_invoice_transfer"
+MIXIN = "odoo.addons.nexudus_qbo_connector.models.nexudus_qbo_transfer_mixin"
 CRON = "nexudus_qbo_connector.ir_cron_nexudus_qbo_sync"
+
+
+def notifications_to(env, user):
+    """The simple notifications sent on the bus to ``user``."""
+    rows = env["bus.bus"].sudo().search([], order="id")
+    return [
+        json.loads(row.message)
+        for row in rows
+        if json.loads(row.channel)[1:] == ["res.partner", user.partner_id.id]
+        and json.loads(row.message)["type"] == "simple_notification"
+    ]
 
 
 @tagged("standard", "post_install", "-at_install")
@@ -24,7 +35,7 @@ class TestBackgroundSend(FreshServicesCase):
         self.user = new_test_user(
             self.env, login="nqc_background_user", groups="nexudus_qbo_connector.group_nexudus_qbo_user"
         )
-        patcher = patch(f"{TRANSFER}.BACKGROUND_THRESHOLD", 5)
+        patcher = patch(f"{MIXIN}.BACKGROUND_THRESHOLD", 5)
         patcher.start()
         self.addCleanup(patcher.stop)
 
@@ -33,13 +44,7 @@ class TestBackgroundSend(FreshServicesCase):
             return rows.with_user(self.user).action_send_to_qbo()["params"]
 
     def _notifications(self):
-        rows = self.env["bus.bus"].sudo().search([], order="id")
-        return [
-            json.loads(row.message)
-            for row in rows
-            if json.loads(row.channel)[1:] == ["res.partner", self.user.partner_id.id]
-            and json.loads(row.message)["type"] == "simple_notification"
-        ]
+        return notifications_to(self.env, self.user)
 
     def test_a_click_over_the_threshold_continues_in_the_background_and_notifies_the_person(self):
         rows = self.ready[:8]
@@ -85,8 +90,40 @@ class TestBackgroundSend(FreshServicesCase):
         self.env.company.nexudus_qbo_auto_send_invoices = True
         to_send = self.env["nexudus.qbo.invoice"].search([("transfer_state", "=", "to_send")])
         self.assertGreater(len(to_send), 3)
-        with patch(f"{TRANSFER}.SEND_CHUNK", 3), self.enter_registry_test_mode():
+        with patch(f"{MIXIN}.BACKGROUND_THRESHOLD", 3), self.enter_registry_test_mode():
             params = self.env["nexudus.qbo.invoice"].action_import_from_nexudus()["params"]
         self.assertIn(f"{len(to_send)} continue in the background", params["message"])
         self.assertEqual(set(to_send.mapped("transfer_state")), {"to_send"})
         self.assertEqual(to_send.requested_by_id, self.env.user)
+
+
+@tagged("standard", "post_install", "-at_install")
+class TestBackgroundPayments(FreshServicesCase):
+    """Sync now › Payments from Nexudus finding more payments than the threshold: moved by the scheduled
+    action, even with the payment options off, and the person told."""
+
+    def setUp(self):
+        super().setUp()
+        prepare_transfers(self)
+        complete_mappings(self)
+        invoices = import_invoices(self)
+        send(self, invoices.filtered(lambda r: r.transfer_state == "to_send"))
+
+    def test_payments_from_nexudus_over_the_threshold_continue_in_the_background(self):
+        payments = self.env["nexudus.qbo.payment"]
+        with patch(f"{MIXIN}.BACKGROUND_THRESHOLD", 1), self.enter_registry_test_mode():
+            params = payments.action_import_from_nexudus()["params"]
+        rows = payments.search([("requested_by_id", "=", self.env.uid)])
+        self.assertGreater(len(rows), 1)
+        self.assertIn(f"{len(rows)} continue in the background", params["message"])
+        self.assertEqual(set(rows.mapped("state")) - {"to_send", "held"}, set(), "nothing moved by the click")
+
+        with self.enter_registry_test_mode():
+            self.env.ref(CRON).method_direct_trigger()
+        self.env.invalidate_all()
+        self.assertFalse(rows.requested_by_id)
+        self.assertIn("sent", rows.mapped("state"), rows.mapped("reason"))
+        notifications = notifications_to(self.env, self.env.user)
+        self.assertEqual(len(notifications), 1)
+        self.assertEqual(notifications[0]["payload"]["title"], "Sync payments: done")
+        self.assertIn("created in QuickBooks", notifications[0]["payload"]["message"])
