@@ -58,6 +58,7 @@ class NexudusQboInvoice(models.Model):
         "qbo_discard_id",
         "qbo_discard_entity",
         "send_requested",
+        "requested_by_id",
         "tried_run_id",
     )
     _hand_states = ("to_send", "sending", "failed", "skipped", "to_void", "to_delete")
@@ -160,13 +161,14 @@ class NexudusQboInvoice(models.Model):
 
     # -- what people do ----------------------------------------------------------------------------
     def action_send_to_qbo(self):
-        """Send the selected invoices now, whatever the automatic-send option says."""
-        return self._run_in_own_transaction("_send_now", self.ids, self.env._("Send to QuickBooks"))
+        """Send the selected invoices, whatever the automatic-send option says: now, or in the background
+        for too many for a click (``_send_method``)."""
+        return self._run_in_own_transaction(self._send_method(), self.ids, self.env._("Send to QuickBooks"))
 
     def action_retry(self):
         """Try failed invoices again as a new request (after fixing what their reason says)."""
         failed = self.filtered(lambda r: r.transfer_state == "failed")
-        return self._run_in_own_transaction("_send_now", failed.ids, self.env._("Retry"))
+        return self._run_in_own_transaction(failed._send_method(), failed.ids, self.env._("Retry"))
 
     def action_refresh_from_nexudus(self):
         """Read the selected invoices again from Nexudus, lines included."""
@@ -175,12 +177,13 @@ class NexudusQboInvoice(models.Model):
     @api.model
     def action_import_from_nexudus(self):
         """Sync now › Invoices from Nexudus: what the scheduled action does for the current company, now —
-        read what changed in Nexudus, decide again for the invoices waiting, send what waits to be sent."""
+        read what changed in Nexudus, decide again for the invoices waiting, send what waits to be sent (in
+        the background when it is too much for a click)."""
 
         def work(invoices):
             company = invoices.env.company  # in the action's own transaction, as the connector
             invoices._import_and_evaluate(company)
-            invoices._send_chunk(company)
+            invoices._send_or_hand_over(company)
             if not company.nexudus_qbo_auto_send_invoices:
                 invoices.search([("company_id", "=", company.id), ("transfer_state", "=", "to_send")])._note("to_send")
 

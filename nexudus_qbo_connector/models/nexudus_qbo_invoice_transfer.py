@@ -103,7 +103,9 @@ class NexudusQboInvoice(models.Model):
         import never keeps the run from sending what is already imported, nor the other way round."""
         if first_call:
             self._phase(company, "invoices from Nexudus", lambda: self._import_and_evaluate(company))
-        return self._phase(company, "sending invoices", lambda: self._send_chunk(company))
+        remaining = self._phase(company, "sending invoices", lambda: self._send_chunk(company))
+        self._notify_requesters(company, self._pending(company), self.env._("Send to QuickBooks"))
+        return remaining
 
     @api.model
     def _import_and_evaluate(self, company):
@@ -112,23 +114,57 @@ class NexudusQboInvoice(models.Model):
         self._commit()
 
     @api.model
-    def _send_chunk(self, company):
-        """Send the next chunk of what waits: every invoice to send when automatic sending is on, else
-        those a person asked for; interrupted transfers and voids always."""
+    def _pending(self, company):
+        """What waits to be sent: every invoice to send when automatic sending is on, else those a person
+        asked for; interrupted transfers and voids always."""
         if company.nexudus_qbo_auto_send_invoices:
             wanted = [("transfer_state", "in", ("to_send", "sending", "to_void", "to_delete"))]
         else:
             wanted = ["|", ("transfer_state", "in", ("sending", "to_void", "to_delete")),
                       "&", ("transfer_state", "=", "to_send"), ("send_requested", "=", True)]  # fmt: skip
-        pending = self.search(
+        return self.search(
             [("company_id", "=", company.id), *wanted, *self._not_tried_in_this_run()],
             order="is_credit_note, issue_date, id",
         )
+
+    @api.model
+    def _send_chunk(self, company):
+        """Send the next chunk of what waits; returns how many are left."""
+        pending = self._pending(company)
         chunk = pending[:SEND_CHUNK]
         if chunk:
             chunk._send_company(company)
         self.env["ir.cron"]._commit_progress(len(chunk))
         return len(pending) - len(chunk)
+
+    @api.model
+    def _send_or_hand_over(self, company):
+        """A person's Sync now: send what waits now, or hand it to the scheduled action when it is too much
+        for a click."""
+        pending = self._pending(company)
+        if pending._too_many_for_a_click():
+            pending._send_in_background()
+        else:
+            self._send_chunk(company)
+
+    # -- long work started by a click: in the background (see the transfer mixin) ---------------------
+    def _send_in_background(self):
+        """Hand these invoices to the scheduled action: what can be sent is marked as asked for."""
+        for row in self.filtered(lambda r: r.transfer_state not in SENDABLE):
+            row._note("already", row._in_qbo_text())
+        rows = self.filtered(lambda r: r.transfer_state in SENDABLE)
+        rows.filtered(lambda r: r.transfer_state == "failed").write({"transfer_state": "to_send"})
+        rows._evaluate()
+        queued = rows.filtered(lambda r: r.transfer_state in ("to_send", "sending", "to_void", "to_delete"))
+        queued.write({"send_requested": True})
+        queued._hand_to_background()
+
+    def _final_outcome(self):
+        if self.transfer_state == "skipped":
+            return "waiting" if self.waiting_for_mappings else "left_out"
+        return {"sent": "created", "voided": "voided", "failed": "failed", "to_delete": "failed"}.get(
+            self.transfer_state, "later"
+        )
 
     def _send_now(self):
         """Send these invoices (a person asked): pre-flight checks first, refusing with their fixes. What a
@@ -189,7 +225,7 @@ class NexudusQboInvoice(models.Model):
             if self.transfer_state == "to_delete":
                 if not self._finish_discard(context):
                     return
-                if self.env.context.get("nexudus_qbo_resend"):  # a person's Retry goes on to send it again
+                if self.env.context.get("nexudus_qbo_resend") or self.send_requested:  # a person asked: send it again
                     self.write({"transfer_state": "to_send"})
             if self.transfer_state == "to_void":
                 self._void_in_qbo(context)

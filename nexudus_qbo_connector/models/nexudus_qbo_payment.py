@@ -44,6 +44,7 @@ class NexudusQboPayment(models.Model):
         "nexudus_ledger_id",
         "last_transfer_at",
         "tried_run_id",
+        "requested_by_id",
     )
     _hand_states = ("to_send", "sending", "held", "failed", "attention", "review")
 
@@ -93,9 +94,10 @@ class NexudusQboPayment(models.Model):
         return json.loads(self.sudo().source_json or "{}", parse_float=Decimal)
 
     def action_send(self):
-        """Send the selected payments now (a person asked), whatever the automatic options say."""
-        return self._run_in_own_transaction("_send_now", self.ids, self.env._("Send payments"))
+        """Send the selected payments (a person asked), whatever the automatic options say: now, or in the
+        background for too many for a click (``_send_method``)."""
+        return self._run_in_own_transaction(self._send_method(), self.ids, self.env._("Send payments"))
 
     def action_retry(self):
         rows = self.filtered(lambda r: r.state in ("failed", "held"))
-        return self._run_in_own_transaction("_send_now", rows.ids, self.env._("Retry payments"))
+        return self._run_in_own_transaction(rows._send_method(), rows.ids, self.env._("Retry payments"))

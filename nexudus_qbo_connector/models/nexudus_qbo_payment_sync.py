@@ -332,21 +332,30 @@ class NexudusQboPayment(models.Model):
         if first_call and to_nexudus:
             self._phase(company, "payments from QuickBooks", lambda: self._pull_qbo_payments(company))
         directions = [d for d, on in (("nexudus_to_qbo", to_qbo), ("qbo_to_nexudus", to_nexudus)) if on]
-        if not directions:
+        if not directions and not self.search_count(
+            [("company_id", "=", company.id), ("requested_by_id", "!=", False)], limit=1
+        ):
             return 0
-        return self._phase(company, "moving payments", lambda: self._send_chunk(company, directions))
+        remaining = self._phase(company, "moving payments", lambda: self._send_chunk(company, directions))
+        self._notify_requesters(company, self._pending(company, directions), self.env._("Sync payments"))
+        return remaining
 
     @api.model
-    def _send_chunk(self, company, directions):
-        pending = self.search(
+    def _pending(self, company, directions):
+        """What waits to be moved: the rows of ``directions``, and those a person's click handed over."""
+        return self.search(
             [
                 ("company_id", "=", company.id),
-                ("direction", "in", directions),
+                "|", ("direction", "in", directions), ("requested_by_id", "!=", False),
                 ("state", "in", MOVABLE),
                 *self._not_tried_in_this_run(or_also=self._released()),
             ],
             order="payment_date, id",
-        )
+        )  # fmt: skip
+
+    @api.model
+    def _send_chunk(self, company, directions):
+        pending = self._pending(company, directions)
         chunk = pending[:SEND_CHUNK]
         chunk._send_each()
         self.env["ir.cron"]._commit_progress(len(chunk))
@@ -380,7 +389,10 @@ class NexudusQboPayment(models.Model):
             found = getattr(payments, pull)(company)
             invoices = payments.env["nexudus.qbo.invoice"].search([("company_id", "=", company.id)])
             found |= payments._released_for(invoices)
-            found._send_each()
+            if found._too_many_for_a_click():
+                found.filtered(lambda r: r.state in MOVABLE)._hand_to_background()
+            else:
+                found._send_each()
 
         return self._in_own_transaction(work, title)
 
@@ -392,6 +404,20 @@ class NexudusQboPayment(models.Model):
         self.filtered(lambda r: r.state == "failed").write({"state": "to_send"})
         self._commit()
         self._send_each()
+
+    def _send_in_background(self):
+        """Hand these payments to the scheduled action; failed ones are tried again as new requests."""
+        for row in self.filtered(lambda r: r.state == "sent"):
+            row._note("already", self.env._("%(name)s is already recorded on the other side.", name=row.display_name))
+        self.filtered(lambda r: r.state == "failed").write({"state": "to_send"})
+        self.filtered(lambda r: r.state in MOVABLE)._hand_to_background()
+
+    def _final_outcome(self):
+        if self.state == "sent":
+            return "created" if self.direction == "nexudus_to_qbo" else "recorded"
+        return {"held": "held", "failed": "failed", "attention": "attention", "review": "attention"}.get(
+            self.state, "later"
+        )
 
     def _send_each(self):
         for company in self.company_id:

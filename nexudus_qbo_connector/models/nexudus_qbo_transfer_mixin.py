@@ -18,6 +18,7 @@ CRON = "nexudus_qbo_connector.ir_cron_nexudus_qbo_sync"
 MANAGER = "nexudus_qbo_connector.group_nexudus_qbo_manager"
 QUEUE_WRITE = "nexudus_qbo_queue_write"  # the context key that marks the connector's own code (see ``_as_connector``)
 DONE_BY_HAND = "done_by_hand"
+BACKGROUND_THRESHOLD = 100  # a click on more rows than this hands them to the scheduled action
 
 
 class _ConnectorMark:
@@ -50,8 +51,8 @@ OUTCOMES = "nexudus_qbo_outcomes"  # the context key of the action's outcome cou
 # What a row read from Nexudus came to (at most one a row), then what became of it (at most one, the last).
 READ_KINDS = ("read", "updated", "refreshed")
 OUTCOME_ORDER = ("read", "updated", "refreshed", "ready", "created", "recorded", "voided", "already", "to_send",
-                 "waiting", "held", "left_out", "attention", "failed", "later")  # fmt: skip
-DONE_KINDS = {"read", "updated", "refreshed", "ready", "created", "recorded", "voided"}
+                 "waiting", "held", "left_out", "attention", "failed", "later", "background")  # fmt: skip
+DONE_KINDS = {"read", "updated", "refreshed", "ready", "created", "recorded", "voided", "background"}
 # Whose reason a warning gives first.
 REASON_ORDER = ("failed", "waiting", "held", "attention", "left_out", "later", "already")
 
@@ -108,13 +109,21 @@ class NexudusQboTransferMixin(models.AbstractModel):
     _reason_field = "reason"
     # The queue's fields: the connector's record of where each row stands in both services. Each model lists
     # all of its own (this one is the mixin's): only the connector's code writes them (``_check_queue_fields``).
-    _queue_fields = ("tried_run_id",)
+    _queue_fields = ("tried_run_id", "requested_by_id")
     # The states a Manager may close with "Mark as dealt with" (the others are final already).
     _hand_states = ()
     _lock_namespace = None  # the class of the advisory lock a worker holds on a row it moves
 
     tried_run_id = fields.Many2one(
         "nexudus.qbo.run", "Last tried in run", readonly=True, copy=False, index="btree_not_null", ondelete="set null"
+    )
+    requested_by_id = fields.Many2one(
+        "res.users",
+        "Handed to the scheduled action by",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The person whose click on many rows the scheduled action carries out: told when it is done.",
     )
 
     # -- the queue's fields are the connector's ----------------------------------------------------
@@ -346,6 +355,57 @@ class NexudusQboTransferMixin(models.AbstractModel):
         self.invalidate_recordset()
         return result
 
+    # -- long work started by a click: in the background -----------------------------------------------
+    @api.model
+    def _background_cron(self):
+        """The scheduled action, when it is active (else nothing runs in the background)."""
+        cron = self.env.ref(CRON, raise_if_not_found=False)
+        return cron if cron and cron.sudo().active else None
+
+    def _send_method(self):
+        """``_send_now``, or ``_send_in_background`` for too many rows for a click."""
+        return "_send_in_background" if self._too_many_for_a_click() else "_send_now"
+
+    def _too_many_for_a_click(self):
+        """More rows than ``BACKGROUND_THRESHOLD``, and the scheduled action active to move them."""
+        return len(self) > BACKGROUND_THRESHOLD and bool(self._background_cron())
+
+    def _hand_to_background(self):
+        """Have the scheduled action, started at once, move these rows for the person clicking, who is told
+        when it is done (``_notify_requesters``)."""
+        self.write({"requested_by_id": self.env.uid})
+        self._note("background")
+        if self:
+            self._background_cron().sudo()._trigger()
+
+    @api.model
+    def _notify_requesters(self, company, pending, title):
+        """Tell each person whose click the scheduled action carried out for ``company``, once none of its
+        rows is among ``pending`` (still to try in this run), what came of them (a bus notification), and
+        forget the request."""
+        asked = self.search([("company_id", "=", company.id), ("requested_by_id", "!=", False)])
+        for user in asked.requested_by_id:
+            rows = asked.filtered(lambda r, u=user: r.requested_by_id == u)
+            if rows & pending:
+                continue
+            rows = rows.with_context(lang=user.lang)
+            outcomes = Outcomes()
+            for row in rows:
+                kind = row._final_outcome()
+                reason = row[self._reason_field] if kind in REASON_ORDER else None
+                outcomes.note(row, kind, reason)
+            params = rows._notify_result(outcomes, rows.env._("%(title)s: done", title=title))["params"]
+            user._bus_send(
+                "simple_notification",
+                {"title": params["title"], "message": params["message"], "type": params["type"], "sticky": True},
+            )
+            rows.write({"requested_by_id": False})
+        self._commit()
+
+    def _final_outcome(self):
+        """What became of a row handed to the scheduled action, as an outcome kind (``OUTCOME_ORDER``)."""
+        raise NotImplementedError
+
     def _paused(self, work):
         """Run ``work``; when a service asks to wait or does not answer, keep what was done, have the
         scheduled action continue, and return (the error, when it continues)."""
@@ -404,6 +464,11 @@ class NexudusQboTransferMixin(models.AbstractModel):
             "attention": self.env._("%(count)s need a person", count=count),
             "failed": self.env._("%(count)s failed", count=count),
             "later": self.env._("%(count)s left for later", count=count),
+            "background": self.env._(
+                "%(count)s continue in the background (the scheduled action sends them now): a notification "
+                "follows when they are done",
+                count=count,
+            ),
         }[kind]
 
     @api.model
