@@ -16,7 +16,7 @@ class NexudusQboRunLine(models.Model):
     trigger = fields.Selection(related="run_id.trigger", store=True)
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     location_id = fields.Many2one(
-        "nexudus.qbo.location", index="btree_not_null", readonly=True, check_company=True,
+        "nexudus.qbo.location", index="btree_not_null", readonly=True, check_company=True, ondelete="cascade",
         help="Empty: the company as a whole (requests and throttles, shared by its locations).",
     )  # fmt: skip
     scope = fields.Char("Where", compute="_compute_scope")

@@ -381,7 +381,8 @@ def _check_invoices(rows, nexudus, qbo, problems, counts):
                 problems.append(f"state: {label} is sent as {entity} {row.qbo_id}, which QuickBooks does not hold")
                 continue
             expected = abs(money(nexudus.data.coworkerinvoices[row.nexudus_id]["TotalAmount"]))
-            if money(document["TotalAmt"]) != expected or money(row.qbo_total) != expected:
+            # Odoo signs a credit note's QuickBooks total as Nexudus does (negative); QuickBooks shows it positive.
+            if money(document["TotalAmt"]) != expected or abs(money(row.qbo_total)) != expected:
                 problems.append(f"total: {label}: QuickBooks {document['TotalAmt']}, Odoo {row.qbo_total}, "
                                 f"Nexudus {expected}")  # fmt: skip
         elif row.transfer_state == "voided":
@@ -511,6 +512,7 @@ CONNECTOR_TABLES = (
     "nexudus_qbo_invoice",
     "nexudus_qbo_coworker",
     "nexudus_qbo_customer_link",
+    "nexudus_qbo_customer",
     "nexudus_qbo_account_map",
     "nexudus_qbo_tax_map",
     "nexudus_qbo_item",

@@ -14,6 +14,7 @@ CONNECTOR_TABLES = (
     "nexudus_qbo_invoice",
     "nexudus_qbo_coworker",
     "nexudus_qbo_customer_link",
+    "nexudus_qbo_customer",
     "nexudus_qbo_account_map",
     "nexudus_qbo_tax_map",
     "nexudus_qbo_item",
