@@ -182,6 +182,7 @@ class NexudusQboInvoice(models.Model):
             # A new transaction, so that the row is read as the worker that held it last left it.
             self._commit()
             self.invalidate_recordset()
+            # Another worker finished it meanwhile; a sent row comes back only for its follow-up.
             if self.transfer_state == "voided" or (self.transfer_state == "sent" and not self.followup_pending):
                 self._note("already", self._in_qbo_text())
                 return
