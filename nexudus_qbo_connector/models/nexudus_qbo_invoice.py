@@ -57,6 +57,7 @@ class NexudusQboInvoice(models.Model):
         "last_transfer_at",
         "qbo_discard_id",
         "qbo_discard_entity",
+        "followup_refused",
         "send_requested",
         "requested_by_id",
         "tried_run_id",
@@ -131,6 +132,44 @@ class NexudusQboInvoice(models.Model):
     send_requested = fields.Boolean(
         readonly=True, copy=False, help="A person asked to send it: the scheduled action finishes what a click began."
     )
+    followup_pending = fields.Selection(
+        [("delete", "Document to delete"), ("void", "To void in QuickBooks"), ("credit", "Credit to apply")],
+        "Follow-up pending",
+        compute="_compute_followup_pending",
+        store=True,
+        index="btree_not_null",
+        help="What is left to do in QuickBooks after the invoice itself was written: every run tries it again "
+        "until it is done, or QuickBooks refuses it (the reason is then in “Follow-up refused”).",
+    )
+    followup_refused = fields.Text(
+        "Follow-up refused", readonly=True, copy=False, help="Why QuickBooks refused the follow-up: it is not retried."
+    )
+
+    @api.depends(
+        "transfer_state",
+        "qbo_discard_id",
+        "is_credit_note",
+        "qbo_credit_applied",
+        "followup_refused",
+        "original_invoice_id.transfer_state",
+        "company_id.nexudus_qbo_send_payments",
+    )
+    def _compute_followup_pending(self):
+        for row in self:
+            credit = (
+                row.is_credit_note
+                and row.transfer_state == "sent"
+                and not row.qbo_credit_applied
+                and row.original_invoice_id.transfer_state == "sent"
+                and not row.company_id.nexudus_qbo_send_payments  # the payments' credit rows apply it then
+                and not row.followup_refused
+            )
+            if row.qbo_discard_id:
+                row.followup_pending = "delete"
+            elif row.transfer_state == "to_void":
+                row.followup_pending = "void"
+            else:
+                row.followup_pending = "credit" if credit else False
 
     _company_nexudus_uniq = models.UniqueIndex(
         "(company_id, nexudus_id)", "This Nexudus invoice is already mirrored for this company."

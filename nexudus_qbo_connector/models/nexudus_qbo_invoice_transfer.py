@@ -116,11 +116,11 @@ class NexudusQboInvoice(models.Model):
     @api.model
     def _pending(self, company):
         """What waits to be sent: every invoice to send when automatic sending is on, else those a person
-        asked for; interrupted transfers and voids always."""
+        asked for; interrupted transfers and pending follow-ups (``followup_pending``) always."""
         if company.nexudus_qbo_auto_send_invoices:
-            wanted = [("transfer_state", "in", ("to_send", "sending", "to_void", "to_delete"))]
+            wanted = ["|", ("transfer_state", "in", ("to_send", "sending")), ("followup_pending", "!=", False)]
         else:
-            wanted = ["|", ("transfer_state", "in", ("sending", "to_void", "to_delete")),
+            wanted = ["|", "|", ("transfer_state", "=", "sending"), ("followup_pending", "!=", False),
                       "&", ("transfer_state", "=", "to_send"), ("send_requested", "=", True)]  # fmt: skip
         return self.search(
             [("company_id", "=", company.id), *wanted, *self._not_tried_in_this_run()],
@@ -218,7 +218,8 @@ class NexudusQboInvoice(models.Model):
             # A new transaction, so that the row is read as the worker that held it last left it.
             self._commit()
             self.invalidate_recordset()
-            if self.transfer_state in ("sent", "voided"):  # another worker sent it meanwhile
+            # Another worker finished it meanwhile; a sent row comes back only for its follow-up.
+            if self.transfer_state == "voided" or (self.transfer_state == "sent" and not self.followup_pending):
                 self._note("already", self._in_qbo_text())
                 return
             self._mark_tried()
@@ -233,14 +234,13 @@ class NexudusQboInvoice(models.Model):
                 self._recover(context)
             elif self.transfer_state == "to_send":
                 self._transfer(context)
-            if self.transfer_state == "sent" and not self.qbo_credit_applied:
+            if self.followup_pending == "credit":
                 self._apply_credit(context)
             if self.transfer_state == "sent" and not self.is_credit_note:
                 # Credit notes sent before their invoice are applied as soon as it is in QuickBooks.
-                self.search(
-                    [("original_invoice_id", "=", self.id), ("transfer_state", "=", "sent"),
-                     ("qbo_credit_applied", "=", False)]
-                )._apply_credit(context)  # fmt: skip
+                self.search([("original_invoice_id", "=", self.id), ("followup_pending", "=", "credit")])._apply_credit(
+                    context
+                )
         finally:
             cr.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_NAMESPACE, self.id))
 
@@ -423,18 +423,42 @@ class NexudusQboInvoice(models.Model):
         """Apply sent credit memos to their original invoice while that invoice is open in QuickBooks. When
         Nexudus payments are sent too, the ledger says which credit went where, and how much: its credit
         rows apply the memos (``nexudus.qbo.payment``), not this."""
-        for note in self.filtered(lambda n: not n.company_id.nexudus_qbo_send_payments):
-            note._apply_one_credit(context)
+        for note in self.filtered(lambda n: n.followup_pending == "credit"):
+            try:
+                note._apply_one_credit(context)
+            except ApiError as exc:
+                if exc.retryable:
+                    raise
+                note._refuse_credit(translated(self.env, exc))
+
+    def _refuse_credit(self, why):
+        """The credit cannot be applied: say why on the row and in the chatter; it is no longer retried."""
+        reason = self.env._(
+            "Credit note %(name)s was not applied to invoice %(number)s in QuickBooks: %(why)s Apply it there by hand "
+            "(Receive payment, with the credit memo) if it should be.",
+            name=self.display_name,
+            number=self.original_invoice_id.number,
+            why=why,
+        )
+        self.write({"followup_refused": reason})
+        self._post_reason(reason)
+        self._note("failed", reason)
+        self._commit()
 
     def _apply_one_credit(self, context):
         original = self.original_invoice_id
-        if not (self.is_credit_note and original.qbo_id and original.transfer_state == "sent"):
-            return
         invoice = context.client.get("Invoice", original.qbo_id)
         memo = context.client.get("CreditMemo", self.qbo_id)
-        amount = min(invoice_payload.money(invoice.get("Balance")), invoice_payload.money(memo.get("RemainingCredit")))
-        if amount <= 0:
+        balance = invoice_payload.money(invoice.get("Balance"))
+        remaining = invoice_payload.money(memo.get("RemainingCredit"))
+        if remaining <= 0:  # applied already (an answer lost on the way)
+            self.write({"qbo_credit_applied": True})
+            self._commit()
             return
+        if balance <= 0:
+            self._refuse_credit(self.env._("the invoice has nothing left to pay in QuickBooks."))
+            return
+        amount = min(balance, remaining)
         body = {
             "CustomerRef": invoice["CustomerRef"],
             "TotalAmt": Decimal("0.00"),

@@ -82,15 +82,17 @@ class NexudusQboPreflight(models.TransientModel):
         return checks
 
     def _busy_line(self, name, exc):
-        """A service busy or down just now: a passing state, not a configuration problem."""
+        """A service busy or down just now: a passing state, not a configuration problem (a scheduled run
+        pauses on it instead, ``_run`` with ``pause``)."""
         if isinstance(exc, ThrottledError):
             text = self.env._(
-                "%(service)s asks to wait (its request limit): checked again before the next transfer.",
+                "%(service)s is busy now (its request limit): try again in a minute — nothing is wrong with the setup.",
                 service=exc.service,
             )
         else:
             text = self.env._(
-                "%(service)s did not answer (%(error)s): checked again before the next transfer.",
+                "%(service)s does not answer now (%(error)s): try again in a few minutes — nothing is wrong with the "
+                "setup.",
                 service=exc.service,
                 error=translated(self.env, exc.message),
             )

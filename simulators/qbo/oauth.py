@@ -86,6 +86,7 @@ class OAuthMixin:
         self.code_replay_revokes = True  # replaying a code also revokes the tokens it gave (RFC 6749 4.1.2)
         self.token_calls = 0
         self.token_grants = []  # grant_type of every token call, in order
+        self.token_failures = []  # statuses the next token calls answer with (an outage page), in order
         self.register_app(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
 
     def register_app(self, client_id, client_secret):
@@ -211,6 +212,8 @@ class OAuthMixin:
         with self.lock:
             self.token_calls += 1
             self.token_grants.append(form.get("grant_type", ""))
+            if self.token_failures:
+                return Response(self.token_failures.pop(0), "<html>Service Unavailable</html>")
             client_id = self._client(request, form)
             if client_id is None:
                 return Response(401, {"error": "invalid_client"})
