@@ -39,7 +39,8 @@ from simulators.nexudus.server import NexudusSimulator
 from simulators.qbo.server import QboSimulator
 from simulators.world import build_world
 
-ADDON = "nexudus_qbo_connector"
+from .common import ADDON, point_company_at
+
 CRON = f"{ADDON}.ir_cron_nexudus_qbo_sync"
 SIZES = {"profile": "uk", "locations": 3, "customers": 12, "invoices": 40, "credit_notes": 4, "payments": 20}
 UNKNOWN_WAIT = 3.0
@@ -84,17 +85,7 @@ def prepare_company(registry, nexudus, qbo):
 
     @step
     def endpoints(env):
-        params = env["ir.config_parameter"]
-        for key, value in {
-            "nexudus_api_url": nexudus.url,
-            "qbo_api_url": qbo.url,
-            "intuit_authorize_url": f"{qbo.url}/connect/oauth2",
-            "intuit_token_url": f"{qbo.url}/oauth2/v1/tokens/bearer",
-            "intuit_revoke_url": f"{qbo.url}/v2/oauth2/tokens/revoke",
-        }.items():
-            params.set_param(f"{ADDON}.{key}", value)
-        env.company.write({"nexudus_email": "admin@example.com", "nexudus_password": "secret",
-                           "qbo_client_id": "sim-client-id", "qbo_client_secret": "sim-client-secret"})  # fmt: skip
+        point_company_at(env, nexudus, qbo)
 
     @step
     def connect(env):
