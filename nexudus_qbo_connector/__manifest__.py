@@ -31,6 +31,9 @@
         "views/nexudus_qbo_run_views.xml",
         "views/nexudus_qbo_overview_views.xml",
     ],
-    "assets": {"web.assets_tests": ["nexudus_qbo_connector/static/tests/tours/*.js"]},
+    "assets": {
+        "web.assets_backend": ["nexudus_qbo_connector/static/src/*"],
+        "web.assets_tests": ["nexudus_qbo_connector/static/tests/tours/*.js"],
+    },
     "application": True,
 }

@@ -252,4 +252,6 @@ class NexudusQboInvoice(models.Model):
                 payments = self.env["nexudus.qbo.payment"].with_company(company)
                 remaining += payments._sync_payments(company, first_call)
             time_left = self.env["ir.cron"]._commit_progress()
+        if not remaining:
+            run._finish()
         self.env["ir.cron"]._commit_progress(remaining=remaining)

@@ -1,17 +1,17 @@
 from odoo import api, fields, models
 
+from ..tools.nexudus_links import invoice_url
 from ..tools.qbo_links import document_url
 
 
 class NexudusQboInvoice(models.Model):
-    """Where a sent invoice or credit note can be seen in QuickBooks.
-
-    There is no "Open in Nexudus": the research documents no web address of an invoice in the Nexudus
-    admin panel, and an invented one would lead nowhere."""
+    """Where an invoice or credit note can be seen: in QuickBooks once sent, in Nexudus always (by the
+    company's invoice address, see ``tools/nexudus_links``)."""
 
     _inherit = "nexudus.qbo.invoice"
 
     qbo_url = fields.Char("In QuickBooks", compute="_compute_qbo_url")
+    nexudus_url = fields.Char("In Nexudus", compute="_compute_nexudus_url")
 
     @api.depends("qbo_id", "is_credit_note", "transfer_state", "company_id.qbo_environment")
     def _compute_qbo_url(self):
@@ -23,3 +23,12 @@ class NexudusQboInvoice(models.Model):
     def action_open_in_qbo(self):
         self.ensure_one()
         return {"type": "ir.actions.act_url", "url": self.qbo_url, "target": "new"}
+
+    @api.depends("nexudus_id", "company_id.nexudus_invoice_url_template")
+    def _compute_nexudus_url(self):
+        for invoice in self:
+            invoice.nexudus_url = invoice_url(invoice.company_id.nexudus_invoice_url_template, invoice.nexudus_id)
+
+    def action_open_in_nexudus(self):
+        self.ensure_one()
+        return {"type": "ir.actions.act_url", "url": self.nexudus_url, "target": "new"}

@@ -13,6 +13,7 @@ from .nexudus_qbo_rate_budget import request_tally
 OUTCOMES = [("ok", "Done"), ("throttled", "Paused by a service"), ("failures", "With failures")]
 RETENTION_PARAM = "nexudus_qbo_connector.run_retention_days"
 DEFAULT_RETENTION_DAYS = 90
+LIVE_SECONDS = 3 * MIN_TIME_PER_JOB  # a run with no call ending for this long has stopped, finished or not
 
 
 class NexudusQboRun(models.Model):
@@ -52,6 +53,10 @@ class NexudusQboRun(models.Model):
     requests_count = fields.Integer("Requests", compute="_compute_totals", store=True)
     throttles_count = fields.Integer("Throttles met", compute="_compute_totals", store=True)
     outcome = fields.Selection(OUTCOMES, compute="_compute_totals", store=True)
+    finished = fields.Boolean(readonly=True, help="Set when the run ended with nothing left for it to do now.")
+    in_progress = fields.Boolean(
+        compute="_compute_in_progress", help="Still at work: its form shows its counts as they are committed."
+    )
 
     _key_uniq = models.UniqueIndex("(key)", "One record per run.")
 
@@ -79,6 +84,15 @@ class NexudusQboRun(models.Model):
             when = run.started_at and fields.Datetime.context_timestamp(run, run.started_at).strftime("%Y-%m-%d %H:%M")
             what = run.title or self.env._("%(trigger)s run", trigger=labels.get(run.trigger, ""))
             run.display_name = f"{what}, {when}" if when else what
+
+    @api.depends("finished", "ended_at")
+    def _compute_in_progress(self):
+        recent = fields.Datetime.now() - timedelta(seconds=LIVE_SECONDS)
+        for run in self:
+            run.in_progress = not run.finished and bool(run.ended_at) and run.ended_at >= recent
+
+    def _finish(self):
+        self.write({"finished": True, "ended_at": fields.Datetime.now()})
 
     @api.depends("started_at", "ended_at")
     def _compute_duration(self):
@@ -114,7 +128,7 @@ class NexudusQboRun(models.Model):
         self.env["ir.cron"]._commit_progress()  # a step rolled back (a throttle) must not take the run with it
         with run._measuring(company):
             yield run
-        run.ended_at = fields.Datetime.now()
+        run._finish()
 
     def _count(self, company, location, key, n=1, rows=None):
         """Add ``n`` to counter ``key`` of this run's line for ``company`` and ``location`` (a location

@@ -1,11 +1,11 @@
 import secrets
 from datetime import datetime, timezone
 
-from odoo import fields, models
-from odoo.exceptions import UserError
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools.misc import hash_sign
 
-from ..tools import nexudus_client, qbo_client
+from ..tools import nexudus_client, nexudus_links, qbo_client
 from ..tools.errors import ApiError
 from ..tools.matching import rate
 from ..tools.texts import translated
@@ -39,6 +39,12 @@ class ResCompany(models.Model):
         string="Nexudus locations served",
         domain="[('company_id', '=', id)]",
         help="The Nexudus locations whose invoices and payments this company transfers.",
+    )
+    nexudus_invoice_url_template = fields.Char(
+        "Nexudus invoice address",
+        help="The address of an invoice in your Nexudus admin panel, with {id} where the invoice's Nexudus ID "
+        "goes: open any invoice at dashboard.nexudus.com and copy its address. Empty: Open in Nexudus opens "
+        "the admin panel, where the invoice is found by its number under Finance › Invoices.",
     )
 
     # -- QuickBooks Online OAuth 2.0 ------------------------------------------------------------------
@@ -104,6 +110,18 @@ class ResCompany(models.Model):
         "CHECK (nexudus_qbo_interval_hours > 0)",
         "The run interval must be at least one hour.",
     )
+
+    @api.constrains("nexudus_invoice_url_template")
+    def _check_nexudus_invoice_url_template(self):
+        for company in self:
+            if not nexudus_links.is_valid_template(company.nexudus_invoice_url_template):
+                raise ValidationError(
+                    self.env._(
+                        "The Nexudus invoice address must start with https:// and hold {id} where the invoice's "
+                        "Nexudus ID goes, for example %(example)s.",
+                        example=nexudus_links.EXAMPLE,
+                    )
+                )
 
     def write(self, vals):
         signed_in = {}  # the Nexudus sign-in of each company before the write, when the write may change it

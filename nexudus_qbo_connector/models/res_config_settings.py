@@ -9,6 +9,7 @@ class ResConfigSettings(models.TransientModel):
     nexudus_email = fields.Char(related="company_id.nexudus_email", readonly=False)
     nexudus_password = fields.Char(related="company_id.nexudus_password", readonly=False)
     nexudus_location_ids = fields.Many2many(related="company_id.nexudus_location_ids", readonly=False)
+    nexudus_invoice_url_template = fields.Char(related="company_id.nexudus_invoice_url_template", readonly=False)
     qbo_environment = fields.Selection(related="company_id.qbo_environment", readonly=False)
     qbo_client_id = fields.Char(related="company_id.qbo_client_id", readonly=False)
     qbo_client_secret = fields.Char(related="company_id.qbo_client_secret", readonly=False)

@@ -1,5 +1,6 @@
 from unittest.mock import patch
 
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.nexudus_qbo_connector.tools.qbo_links import document_url
@@ -94,6 +95,19 @@ class TestMoney(FreshServicesCase):
             document_url("sandbox", "Payment", "42"), "https://app.sandbox.qbo.intuit.com/app/recvpayment?txnId=42"
         )
         self.assertIsNone(document_url("sandbox", "Invoice", False))
+
+    def test_open_in_nexudus_by_the_company_invoice_address(self):
+        invoice = self.invoices[0]
+        self.assertEqual(invoice.nexudus_url, "https://dashboard.nexudus.com", "no address given: the admin panel")
+        self.env.company.nexudus_invoice_url_template = "https://dashboard.nexudus.com/billing/invoice/{id}"
+        self.assertEqual(invoice.nexudus_url, f"https://dashboard.nexudus.com/billing/invoice/{invoice.nexudus_id}")
+        action = invoice.action_open_in_nexudus()
+        self.assertEqual(
+            (action["type"], action["url"], action["target"]), ("ir.actions.act_url", invoice.nexudus_url, "new")
+        )
+        for wrong in ("http://dashboard.nexudus.com/{id}", "https://dashboard.nexudus.com/invoice", "{id}"):
+            with self.subTest(wrong=wrong), self.assertRaises(ValidationError), self.env.cr.savepoint():
+                self.env.company.nexudus_invoice_url_template = wrong
 
     def test_a_failed_invoice_gives_the_manager_one_to_do(self):
         row = self.invoices.filtered(lambda r: r.transfer_state == "to_send" and not r.is_credit_note)[0]

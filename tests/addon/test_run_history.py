@@ -51,6 +51,8 @@ class TestRunHistory(CronMixin, FreshServicesCase):
         # Nothing failed; a documented limit met on a loaded machine makes the run "throttled", and says so.
         self.assertEqual(first.outcome, "throttled" if first.throttles_count else "ok")
         self.assertTrue(first.ended_at >= first.started_at)
+        self.assertTrue(all(runs.mapped("finished")), "each run ended with nothing left to do")
+        self.assertFalse(any(runs.mapped("in_progress")))
 
     def test_a_throttled_run_counts_the_throttle(self):
         self.nexudus.fail_next(count=3, status=409, retry_after=120)
@@ -58,6 +60,7 @@ class TestRunHistory(CronMixin, FreshServicesCase):
         run = self.runs.search([("trigger", "=", "scheduled")], limit=1)
         self.assertGreaterEqual(run.throttles_count, 1)
         self.assertEqual(run.outcome, "throttled")
+        self.assertTrue(run.finished, "the rest waits for the service, not for this run")
 
     def test_a_click_is_a_manual_run_with_its_user_and_failed_rows(self):
         invoices = import_invoices(self)
@@ -73,6 +76,8 @@ class TestRunHistory(CronMixin, FreshServicesCase):
         self.assertEqual(run.user_id, self.env.user)
         self.assertEqual((run.sent_count, run.failed_count), (1, 1))
         self.assertEqual(run.outcome, "failures")
+        self.assertTrue(run.finished)
+        self.assertFalse(run.in_progress)
         line = run.line_ids.filtered(lambda line: line.location_id == first.location_id)
         self.assertEqual(line.failed_invoice_ids, first)
         action = line.action_open_failed_invoices()
@@ -91,3 +96,13 @@ class TestRunHistory(CronMixin, FreshServicesCase):
         self.runs._gc_old_runs()
         self.assertFalse(old.exists())
         self.assertTrue(recent.exists())
+
+    def test_a_run_is_in_progress_until_it_finishes_or_goes_quiet(self):
+        now = fields.Datetime.now()
+        run = self.runs.create({"key": "test", "started_at": now, "ended_at": now})
+        self.assertTrue(run.in_progress)
+        run.ended_at = now - timedelta(minutes=5)
+        self.assertFalse(run.in_progress, "no call has ended for minutes: the run has stopped")
+        run.ended_at = now
+        run._finish()
+        self.assertFalse(run.in_progress)
