@@ -4,6 +4,8 @@ from datetime import UTC, datetime, timedelta
 from odoo import fields
 from odoo.tests import tagged
 
+from odoo.addons.nexudus_qbo_connector.models.nexudus_qbo_scheduler import CLAIM_LOCK_NAMESPACE
+
 from .common import FreshServicesCase
 from .transfer_common import complete_mappings, import_invoices, money, prepare_transfers, send
 
@@ -100,3 +102,14 @@ class TestDailySweep(FreshServicesCase):
         self.assertEqual(len(self.qbo.cdc_calls), calls)
         run = self.env["nexudus.qbo.run"].search([("title", "=", "Daily sweep")])
         self.assertEqual(run.requests_count, 0)
+
+    def test_a_company_another_worker_holds_is_swept_later(self):
+        with self.registry.cursor() as other:  # another worker's connection, syncing the company
+            other.execute("SELECT pg_advisory_lock(%s, %s)", (CLAIM_LOCK_NAMESPACE, self.company.id))
+            calls = len(self.qbo.cdc_calls)
+            self.sweep()
+            other.execute("SELECT pg_advisory_unlock(%s, %s)", (CLAIM_LOCK_NAMESPACE, self.company.id))
+        self.assertEqual(len(self.qbo.cdc_calls), calls)
+        self.assertFalse(self.company.nexudus_qbo_swept_at)
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", self.env.ref(SWEEP).id)])
+        self.assertTrue(triggers.filtered(lambda t: t.call_at > fields.Datetime.now() + timedelta(minutes=4)))

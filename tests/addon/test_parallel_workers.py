@@ -4,8 +4,11 @@ from collections import Counter
 from datetime import timedelta
 from unittest.mock import patch
 
+import psycopg2
+
 from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.base.models.ir_cron import IrCron
 from odoo.addons.nexudus_qbo_connector.tools.errors import ThrottledError
@@ -154,6 +157,20 @@ class TestParallelWorkers(TransactionCase):
         self.assertEqual(self._work(lane_ids), [])
         reads = Counter(company for _worker, company, first in self.calls if first)
         self.assertEqual(reads, Counter(self.company_ids), "the lane read nothing the run had read")
+
+    def test_a_claim_is_released_when_the_work_fails(self):
+        with self.registry.cursor() as cr1, self.registry.cursor() as cr2:
+            mine = api.Environment(cr1, SUPERUSER_ID, {})["nexudus.qbo.scheduler"]
+            theirs = api.Environment(cr2, SUPERUSER_ID, {})["nexudus.qbo.scheduler"]
+            company = mine.env["res.company"].browse(self.company_ids[1])
+            failed = self.assertRaises(psycopg2.errors.DivisionByZero)
+            with failed, mute_logger("odoo.sql_db"), mine._claim(company) as held:
+                self.assertTrue(held)
+                with theirs._claim(company) as taken:
+                    self.assertFalse(taken, "held by the first worker")
+                cr1.execute("SELECT 1 / 0")  # the transaction is aborted: the release must still run
+            with theirs._claim(company) as taken:
+                self.assertTrue(taken, "released, though the work failed")
 
     def test_two_workers_on_one_realm_share_its_budget(self):
         def take(account, granted, barrier):
