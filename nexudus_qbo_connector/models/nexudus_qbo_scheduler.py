@@ -1,4 +1,6 @@
+from collections import namedtuple
 from contextlib import contextmanager
+from datetime import timedelta
 
 from odoo import api, models
 
@@ -7,6 +9,7 @@ SYNC_CRON = f"{ADDON}.ir_cron_nexudus_qbo_sync"
 LANE_PREFIX = "ir_cron_nexudus_qbo_sync_lane_"
 CLAIM_LOCK_NAMESPACE = 0x4E43  # pg advisory lock class for "one worker syncs or sweeps this company"
 DEFAULT_INTERVAL_MINUTES = 360
+Wave = namedtuple("Wave", "at scheduled")  # the moment a run answers; whether it is the schedule's
 
 
 class NexudusQboScheduler(models.AbstractModel):
@@ -18,7 +21,7 @@ class NexudusQboScheduler(models.AbstractModel):
     time (``_claim``), so companies are synced in parallel and none twice at once. A run started by a
     trigger (a webhook, a throttled service's wait, a click's background work) triggers the lanes for the
     same moment (``_fan_out``). A company is read from the services once per such moment, by whichever
-    worker claims it first (``_first_read``).
+    worker claims it first, and on the schedule only as often as its own interval says (``_first_read``).
     """
 
     _name = "nexudus.qbo.scheduler"
@@ -86,18 +89,20 @@ class NexudusQboScheduler(models.AbstractModel):
     # -- within a run --------------------------------------------------------------------------------
     @api.model
     def _wave(self):
-        """The moment the current run of the scheduled action (or of a lane) answers: its schedule's, or
-        its newest trigger's, when due; None outside a cron run."""
+        """The moment the current run of the scheduled action (or of a lane) answers, when due: its
+        newest trigger's, else its schedule's (``scheduled``); None outside a cron run."""
         cron_id = self.env.context.get("cron_id")
         if not cron_id or self.env.context.get("cron_end_time") is None:
             return None
         self.env.cr.execute(
-            """SELECT GREATEST(
-                      (SELECT nextcall FROM ir_cron WHERE id = %(cron)s AND nextcall <= %(now)s),
-                      (SELECT max(call_at) FROM ir_cron_trigger WHERE cron_id = %(cron)s AND call_at <= %(now)s))""",
+            """SELECT (SELECT nextcall FROM ir_cron WHERE id = %(cron)s AND nextcall <= %(now)s),
+                      (SELECT max(call_at) FROM ir_cron_trigger WHERE cron_id = %(cron)s AND call_at <= %(now)s)""",
             {"cron": cron_id, "now": self.env.cr.now()},
         )
-        return self.env.cr.fetchone()[0]
+        scheduled, triggered = self.env.cr.fetchone()
+        if triggered and (not scheduled or triggered >= scheduled):
+            return Wave(triggered, scheduled=False)
+        return Wave(scheduled, scheduled=True) if scheduled else None
 
     @api.model
     def _fan_out(self, wave):
@@ -108,22 +113,28 @@ class NexudusQboScheduler(models.AbstractModel):
             return
         now = self.env.cr.now()
         lanes = self._lanes().filtered(
-            lambda c: c.active and c.nextcall > now and not (c.lastcall and c.lastcall >= wave)
+            lambda c: c.active and c.nextcall > now and not (c.lastcall and c.lastcall >= wave.at)
         )
-        pending = self.env["ir.cron.trigger"].sudo().search([("cron_id", "in", lanes.ids), ("call_at", ">=", wave)])
+        pending = self.env["ir.cron.trigger"].sudo().search([("cron_id", "in", lanes.ids), ("call_at", ">=", wave.at)])
         for lane in lanes - pending.cron_id:
-            lane._trigger(at=wave)
+            lane._trigger(at=wave.at)
 
     @api.model
     def _first_read(self, company, wave):
         """Whether this worker reads ``company`` from the services for ``wave``: true for the first worker
-        to ask since that moment. (Triggers are kept to the second: a trigger in the second of a read
-        already made is answered by the next moment, or the daily sweep.)"""
+        to ask since that moment; on the schedule, only once the company's own interval has passed (the
+        action runs as often as the most demanding company asks). Triggers are kept to the second: a
+        trigger in the second of a read already made is answered by the next moment, or the daily sweep."""
+        since = wave.at
+        if wave.scheduled:
+            main = self._sync_cron()
+            step = main.interval_number if main and main.interval_type == "minutes" else 0
+            since -= timedelta(minutes=max(company.nexudus_qbo_interval_minutes - step, 0))
         self.env.cr.execute(
             """UPDATE res_company SET nexudus_qbo_read_at = clock_timestamp() AT TIME ZONE 'UTC'
                 WHERE id = %s AND (nexudus_qbo_read_at IS NULL OR nexudus_qbo_read_at < %s)
             RETURNING id""",
-            (company.id, wave),
+            (company.id, since),
         )
         company.invalidate_recordset(["nexudus_qbo_read_at"])
         return bool(self.env.cr.fetchone())

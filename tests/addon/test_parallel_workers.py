@@ -158,6 +158,27 @@ class TestParallelWorkers(TransactionCase):
         reads = Counter(company for _worker, company, first in self.calls if first)
         self.assertEqual(reads, Counter(self.company_ids), "the lane read nothing the run had read")
 
+    def test_on_the_schedule_each_company_is_read_as_often_as_its_own_interval_says(self):
+        main_id, lane_ids = self._crons()
+        self._due_now([main_id, *lane_ids])
+        with self.registry.cursor() as cr:
+            companies = api.Environment(cr, SUPERUSER_ID, {})["res.company"].browse(self.company_ids)
+            companies[0].nexudus_qbo_interval_minutes = 5  # the action now runs every 5 minutes
+            companies[1].nexudus_qbo_interval_minutes = 60
+            cr.execute(
+                "UPDATE res_company SET nexudus_qbo_read_at = %s WHERE id IN %s",
+                (fields.Datetime.now() - timedelta(minutes=10), self.company_ids),
+            )
+            cr.execute("UPDATE ir_cron SET nextcall = %s WHERE id = %s", (fields.Datetime.now(), main_id))
+        try:
+            self.assertEqual(self._work([main_id]), [])
+        finally:
+            with self.registry.cursor() as cr:
+                companies = api.Environment(cr, SUPERUSER_ID, {})["res.company"].browse(self.company_ids)
+                companies.nexudus_qbo_interval_minutes = self.saved_interval
+        reads = {company: first for _worker, company, first in self.calls}
+        self.assertEqual(reads, {self.company_ids[0]: True, self.company_ids[1]: False})
+
     def test_a_claim_is_released_when_the_work_fails(self):
         with self.registry.cursor() as cr1, self.registry.cursor() as cr2:
             mine = api.Environment(cr1, SUPERUSER_ID, {})["nexudus.qbo.scheduler"]
