@@ -44,7 +44,8 @@ class NexudusQboScheduler(models.AbstractModel):
     @api.model
     def _plan(self):
         """Fit the scheduled action to the companies served: it runs as often as the most demanding one
-        asks, and has one lane per served company beyond the first, in step with it."""
+        asks, and has one lane per served company beyond the first, in step with it. A lane running now
+        is left as it is until the next plan (the daily sweep plans again)."""
         main = self._sync_cron()
         if not main:
             return
@@ -55,16 +56,17 @@ class NexudusQboScheduler(models.AbstractModel):
             main.write({"interval_number": minutes, "interval_type": "minutes"})
         lanes = self._lanes()
         wanted = max(len(served) - 1, 0)
-        lanes[wanted:].unlink()
-        for number in range(len(lanes) + 1, wanted + 1):
-            self._add_lane(main, number)
+        lanes[wanted:].try_lock_for_update().unlink()
+        for _missing in range(len(lanes), wanted):
+            self._add_lane(main)
         step = {"interval_number": minutes, "interval_type": "minutes", "active": main.active}
-        for lane in self._lanes():
-            if any(lane[field] != value for field, value in step.items()):
-                lane.write({**step, "nextcall": main.nextcall})
+        astray = self._lanes()[:wanted].filtered(lambda lane: any(lane[f] != v for f, v in step.items()))
+        astray.try_lock_for_update(allow_referencing=True).write({**step, "nextcall": main.nextcall})
 
     @api.model
-    def _add_lane(self, main, number):
+    def _add_lane(self, main):
+        taken = set(self._lanes().get_external_id().values())
+        number = next(n for n in range(1, len(taken) + 2) if f"{ADDON}.{LANE_PREFIX}{n}" not in taken)
         lane = (
             self.env["ir.cron"]
             .sudo()

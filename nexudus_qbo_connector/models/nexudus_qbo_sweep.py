@@ -38,6 +38,7 @@ class NexudusQboSweep(models.AbstractModel):
         if run and not run.title:
             run.title = self.env._("Daily sweep")
         scheduler = self.env["nexudus.qbo.scheduler"]
+        scheduler._plan()  # the lanes a settings change could not adjust while they ran
         due = fields.Datetime.now() - SWEPT_WITHIN
         companies = self.env["res.company"].search([("nexudus_location_ids", "!=", False)])
         held = False

@@ -133,6 +133,23 @@ class TestParallelWorkers(TransactionCase):
             self.assertEqual(lane.code, main.code)
             env.company.nexudus_qbo_interval_minutes = 360
 
+    def test_a_lane_that_runs_is_left_until_the_next_plan(self):
+        _main_id, lane_ids = self._crons()
+        with self.registry.cursor() as busy, self.registry.cursor() as cr:
+            # A cron worker holds the row of the job it runs.
+            busy.execute("SELECT id FROM ir_cron WHERE id IN %s FOR NO KEY UPDATE", (tuple(lane_ids),))
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            scheduler = env["nexudus.qbo.scheduler"]
+            second = env["res.company"].browse(self.company_ids[1])
+            locations = second.nexudus_location_ids
+            second.nexudus_location_ids = False  # one company served: no lane wanted
+            self.assertEqual(scheduler._lanes().ids, lane_ids, "left alone while it runs")
+            busy.rollback()
+            scheduler._plan()
+            self.assertFalse(scheduler._lanes())
+            second.nexudus_location_ids = locations
+            self.assertEqual(len(scheduler._lanes()), 1)
+
     def test_two_workers_sync_two_companies_at_once_each_once(self):
         main_id, lane_ids = self._crons()
         self._due_now([main_id, *lane_ids])
