@@ -1,6 +1,6 @@
 {
     "name": "Nexudus – QuickBooks Online Connector",
-    "version": "19.0.1.3.0",
+    "version": "19.0.1.4.0",
     "summary": "Transfer Nexudus invoices and payments to QuickBooks Online, exactly once, from Odoo",
     "category": "Accounting/Accounting",
     "author": "nexudus_qbo_connector developers",

@@ -26,6 +26,8 @@ from . import (
     nexudus_qbo_rate_budget,
     nexudus_qbo_run,
     nexudus_qbo_run_line,
+    nexudus_qbo_scheduler,
+    nexudus_qbo_sweep,
     nexudus_qbo_tax_code,
     nexudus_qbo_tax_map,
     nexudus_qbo_tax_rate,

@@ -231,27 +231,35 @@ class NexudusQboInvoice(models.Model):
     # -- the scheduled action ------------------------------------------------------------------------
     @api.model
     def _cron_sync(self):
-        """Every served company: import from Nexudus (first call of a run for it), then send a chunk of
-        invoices and of payments; a service asking to wait pauses only what needs it (see the transfer
-        mixin). Odoo calls this again within the same run while it reports work remaining, and reschedules
-        the run at once when the run ends with work left; when the run's time is up (what
-        ``_commit_progress`` returns), the companies not reached wait for the next call.
+        """Every served company this worker can claim (``nexudus.qbo.scheduler``: the scheduled action and
+        its lanes run this in parallel, one company per worker at a time): import from Nexudus (once per
+        scheduled or triggered moment), then send a chunk of invoices and of payments; a service asking
+        to wait pauses only what needs it (see the transfer mixin). Odoo calls this again within the same
+        run while it reports work remaining, and reschedules the run at once when the run ends with work
+        left; when the run's time is up (what ``_commit_progress`` returns), the companies not reached wait
+        for the next call. A company another worker holds is left to it.
         """
-        run = self.env["nexudus.qbo.run"]._current()
-        # The scheduled action is the connector at work; what is tried or read once in this run is marked.
-        self = self._as_connector().with_context(nexudus_qbo_run_id=run.id)  # noqa: PLW0642
+        scheduler = self.env["nexudus.qbo.scheduler"]
+        wave = scheduler._wave()
+        scheduler._fan_out(wave)
         companies = self.env["res.company"].search([("nexudus_location_ids", "!=", False)])
-        remaining, time_left = 0, float("inf")
+        run, remaining, time_left = None, 0, float("inf")
         for company in companies.filtered(lambda c: c.qbo_state == "connected"):
             if time_left <= 0:  # the run's time is up: this company is taken by the next call or run
                 remaining += 1
                 continue
-            first_call = run._first_time(company, "read")  # imports and pulls once per run and company
-            with run._measuring(company):
-                remaining += self.with_company(company)._sync_company(company, first_call)
-                payments = self.env["nexudus.qbo.payment"].with_company(company)
-                remaining += payments._sync_payments(company, first_call)
-            time_left = self.env["ir.cron"]._commit_progress()
-        if not remaining:
+            with scheduler._claim(company) as mine:
+                if not mine:
+                    continue  # another worker syncs it and reports what it leaves
+                run = self.env["nexudus.qbo.run"]._current() if run is None else run
+                # The scheduled action is the connector at work; what is tried or read once in this run is marked.
+                connector = self._as_connector().with_context(nexudus_qbo_run_id=run.id)
+                first_call = scheduler._first_read(company, wave) if wave else run._first_time(company, "read")
+                with run._measuring(company):
+                    remaining += connector.with_company(company)._sync_company(company, first_call)
+                    payments = connector.env["nexudus.qbo.payment"].with_company(company)
+                    remaining += payments._sync_payments(company, first_call)
+                time_left = self.env["ir.cron"]._commit_progress()
+        if run is not None and not remaining:
             run._finish()
         self.env["ir.cron"]._commit_progress(remaining=remaining)

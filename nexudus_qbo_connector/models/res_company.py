@@ -91,7 +91,17 @@ class ResCompany(models.Model):
         help="A Nexudus payment whose mapped QuickBooks payment method does not exist creates it there.",
     )
     nexudus_qbo_auto_pull_payments = fields.Boolean("Automatically send payments recorded in QuickBooks to Nexudus")
-    nexudus_qbo_interval_hours = fields.Integer("Run every (hours)", default=6)
+    nexudus_qbo_interval_minutes = fields.Integer(
+        "Run every (minutes)",
+        default=360,
+        help="How often the scheduled action syncs this company; at least 5 minutes.",
+    )
+    nexudus_qbo_read_at = fields.Datetime(
+        "Last read from the services", copy=False, readonly=True, help="When a worker last read what changed."
+    )
+    nexudus_qbo_swept_at = fields.Datetime(
+        "Last swept", copy=False, readonly=True, help="When the daily sweep last read this company's recent changes."
+    )
     nexudus_coworker_cursor = fields.Datetime(
         "Nexudus customers read up to", copy=False, help="The newest Nexudus UpdatedOn read for customers."
     )
@@ -106,9 +116,9 @@ class ResCompany(models.Model):
         "QuickBooks payments read up to", copy=False, help="Payments changed in QuickBooks after this are read next."
     )
 
-    _nexudus_qbo_interval_positive = models.Constraint(
-        "CHECK (nexudus_qbo_interval_hours > 0)",
-        "The run interval must be at least one hour.",
+    _nexudus_qbo_interval_minimum = models.Constraint(
+        "CHECK (nexudus_qbo_interval_minutes >= 5)",
+        "The connector cannot run more often than every 5 minutes: set the run interval to 5 minutes or more.",
     )
 
     @api.constrains("nexudus_invoice_url_template")
@@ -131,17 +141,9 @@ class ResCompany(models.Model):
         for company, credentials in signed_in.items():
             if (company.nexudus_email, company.nexudus_password) != credentials:
                 self.env["nexudus.qbo.token"]._drop(company, "nexudus")  # they belong to the previous sign-in
-        if "nexudus_qbo_interval_hours" in vals:
-            self._nexudus_qbo_sync_cron_interval()
+        if "nexudus_qbo_interval_minutes" in vals or "nexudus_location_ids" in vals:
+            self.env["nexudus.qbo.scheduler"]._plan()
         return result
-
-    def _nexudus_qbo_sync_cron_interval(self):
-        """The scheduled action runs as often as the most demanding company asks."""
-        cron = self.env.ref("nexudus_qbo_connector.ir_cron_nexudus_qbo_sync", raise_if_not_found=False)
-        served = self.sudo().search([("nexudus_location_ids", "!=", False)])
-        hours = min(served.mapped("nexudus_qbo_interval_hours") or [6])
-        if cron and (cron.interval_number, cron.interval_type) != (hours, "hours"):
-            cron.sudo().write({"interval_number": hours, "interval_type": "hours"})
 
     def init(self):
         encrypt_at_rest(self)

@@ -33,7 +33,7 @@ class ResConfigSettings(models.TransientModel):
     nexudus_qbo_create_payment_methods = fields.Boolean(
         related="company_id.nexudus_qbo_create_payment_methods", readonly=False
     )
-    nexudus_qbo_interval_hours = fields.Integer(related="company_id.nexudus_qbo_interval_hours", readonly=False)
+    nexudus_qbo_interval_minutes = fields.Integer(related="company_id.nexudus_qbo_interval_minutes", readonly=False)
 
     def _compute_qbo_redirect_uri(self):
         base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/")

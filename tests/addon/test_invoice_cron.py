@@ -35,9 +35,9 @@ class TestInvoiceCron(CronMixin, FreshServicesCase):
 
     def test_cron_is_six_hourly_and_follows_the_setting(self):
         cron = self.env.ref(CRON)
-        self.assertEqual((cron.interval_number, cron.interval_type), (6, "hours"))
-        self.env.company.nexudus_qbo_interval_hours = 2
-        self.assertEqual((cron.interval_number, cron.interval_type), (2, "hours"))
+        self.assertEqual(cron.interval_number * {"hours": 60, "minutes": 1}[cron.interval_type], 360)
+        self.env.company.nexudus_qbo_interval_minutes = 5
+        self.assertEqual((cron.interval_number, cron.interval_type), (5, "minutes"))
 
     def test_import_only_while_automatic_sending_is_off(self):
         invoices = self.run_cron()

@@ -19,7 +19,7 @@ TOGGLES = (
 class TestSettings(ConnectorCase):
     def test_defaults_are_those_of_nexudus_own_integration(self):
         settings = self.env["res.config.settings"].create({})
-        self.assertEqual(settings.nexudus_qbo_interval_hours, 6)
+        self.assertEqual(settings.nexudus_qbo_interval_minutes, 360)
         for toggle in TOGGLES:
             self.assertFalse(settings[toggle], toggle)
 
@@ -33,7 +33,7 @@ class TestSettings(ConnectorCase):
         locations = self.env["nexudus.qbo.location"].search([("company_id", "=", self.env.company.id)])
         values = dict.fromkeys(TOGGLES, True)
         values.update(
-            nexudus_qbo_interval_hours=2,
+            nexudus_qbo_interval_minutes=15,
             nexudus_qbo_payments_account_id=payments.id,
             nexudus_qbo_default_tax_code_id=vat.id,
             nexudus_location_ids=[(6, 0, locations[:2].ids)],
@@ -47,11 +47,11 @@ class TestSettings(ConnectorCase):
             if field.endswith("_id"):
                 expected = self.env[reopened._fields[field].comodel_name].browse(value)
             self.assertEqual(reopened[field], expected, field)
-        self.assertEqual(self.env.company.nexudus_qbo_interval_hours, 2)
+        self.assertEqual(self.env.company.nexudus_qbo_interval_minutes, 15)
 
-    def test_interval_must_be_positive(self):
+    def test_interval_is_five_minutes_at_least(self):
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
-            self.env.company.nexudus_qbo_interval_hours = 0
+            self.env.company.nexudus_qbo_interval_minutes = 4
             self.env.flush_all()
 
     def test_lists_come_from_quickbooks_every_page_and_exactly(self):
