@@ -51,6 +51,7 @@ def tracked(cls):
 
 
 Ref = tracked(base.Ref)
+EmailAddress = tracked(base.EmailAddress)
 LinkedTxn = tracked(base.LinkedTxn)
 TxnTaxDetail = tracked(tax.TxnTaxDetail)
 TaxLine = tracked(tax.TaxLine)

@@ -7,13 +7,12 @@ from decimal import Decimal
 import pytest
 from nqc_tools import qbo_objects as qo
 from nqc_tools.http_client import wire_json
-from nqc_tools.invoice_payload import PayloadError, Target, TaxTarget, build
+from nqc_tools.invoice_payload import PayloadError, build
+from nqc_tools.list_payload import customer_document, reactivation, service_item
 from nqc_tools.payment_payload import credit_application_document, qbo_payment_document
 from quickbooks.objects.base import Ref as LibraryRef
 from quickbooks.objects.invoice import Invoice as LibraryInvoice
-
-from simulators.nexudus.data import NexudusData
-from simulators.world import CHART, build_world
+from seeded import seeded_invoices
 
 D = Decimal
 CLASSES = [
@@ -29,6 +28,7 @@ CLASSES = [
     qo.TaxLine,
     qo.TaxLineDetail,
     qo.Ref,
+    qo.EmailAddress,
     qo.LinkedTxn,
     qo.BatchItemRequest,
     qo.IntuitBatchRequest,
@@ -105,20 +105,7 @@ def every_key(value, path=""):
 
 @pytest.mark.parametrize("profile", ["uk", "us"])
 def test_no_default_leaks_into_any_simulated_invoice(profile):
-    data = NexudusData.from_world(build_world(seed=3, profile=profile, invoices=150, credit_notes=20))
-    taxes = {
-        (tax["Name"], D(str(tax["Rate"])).quantize(D("0.0001"))): TaxTarget(
-            f"tc-{tax['Name']}", [f"tr-{tax['Name']}"], us_taxable=bool(tax["Rate"]), percent=D(str(tax["Rate"]))
-        )
-        for tax in data.taxrates.values()
-    }
-    target = Target(
-        customer_id="1",
-        us=profile == "us",
-        items={code: code for code, _n, _t in CHART},
-        taxes=taxes,
-        default_tax=TaxTarget("tc-none", []),
-    )
+    data, target = seeded_invoices(profile, invoices=150)
     allowed = {
         "CustomerRef", "CustomerRef.value", "DocNumber", "TxnDate", "DueDate", "PrivateNote", "GlobalTaxCalculation",
         "CurrencyRef", "CurrencyRef.value", "Line", "Line.DetailType", "Line.Amount", "Line.Description",
@@ -172,6 +159,32 @@ def test_payments_are_payment_documents_with_only_their_fields():
     )
     assert [line.LinkedTxn[0].TxnType for line in credit.Line] == ["Invoice", "CreditMemo"]
     assert qo.to_body(credit)["TotalAmt"] == D("0.00")
+
+
+def test_customers_and_items_are_sent_as_the_hand_written_bodies_were():
+    coworker = {"Id": 42, "CompanyName": "Acme: Labs", "BillingEmail": "pay@acme.example", "Email": "x@y.z"}
+    document = customer_document(coworker, "Ada Lovelace", "EUR")
+    assert isinstance(document, qo.Customer) and isinstance(document.PrimaryEmailAddr, qo.EmailAddress)
+    assert wire_json(qo.to_body(document)) == wire_json(
+        {
+            "DisplayName": "Ada Lovelace",
+            "Notes": "Nexudus customer 42",
+            "CompanyName": "Acme - Labs",
+            "PrimaryEmailAddr": {"Address": "pay@acme.example"},
+            "CurrencyRef": {"value": "EUR"},
+        }
+    )
+    plain = qo.to_body(customer_document({"Id": 7, "Email": "not-an-address"}, "Bo"))
+    assert plain == {"DisplayName": "Bo", "Notes": "Nexudus customer 7"}, "no Taxable, Active, Balance …"
+    assert qo.to_body(reactivation({"Id": "9", "SyncToken": "3", "Active": False, "DisplayName": "Bo"})) == {
+        "Id": "9",
+        "SyncToken": "3",
+        "sparse": True,
+        "Active": True,
+    }
+    assert wire_json(qo.to_body(service_item("Hot desks", "81"))) == wire_json(
+        {"Name": "Hot desks", "Type": "Service", "IncomeAccountRef": {"value": "81"}}
+    )
 
 
 ANSWER = """{"Invoice": {"TxnDate": "2026-04-01", "domain": "QBO", "PrintStatus": "NotSet", "TotalAmt": 144.00,
