@@ -17,9 +17,7 @@ if __name__ == "__main__":  # rewriting the digests: load the tools as the tests
 from nqc_tools.http_client import wire_json
 from nqc_tools.invoice_payload import PayloadError, Target, TaxTarget, build
 from nqc_tools.payment_payload import credit_application, qbo_payment
-
-from simulators.nexudus.data import NexudusData
-from simulators.world import CHART, build_world
+from seeded import line_amounts, seeded_invoices
 
 D = Decimal
 GOLDEN = Path(__file__).parent / "golden" / "payload_digests.json"
@@ -39,23 +37,7 @@ def payload_digest(payload):
 
 
 def world_cases(profile, multicurrency):
-    world = build_world(seed=3, profile=profile, invoices=300, credit_notes=20)
-    data = NexudusData.from_world(world)
-    taxes = {
-        (tax["Name"], D(str(tax["Rate"])).quantize(D("0.0001"))): TaxTarget(
-            f"tc-{tax['Name']}", [f"tr-{tax['Name']}"], us_taxable=bool(tax["Rate"]), percent=D(str(tax["Rate"]))
-        )
-        for tax in data.taxrates.values()
-    }
-    target = Target(
-        customer_id="1",
-        us=profile == "us",
-        multicurrency=multicurrency,
-        use_invoice_period=multicurrency,
-        items={code: code for code, _n, _t in CHART},
-        taxes=taxes,
-        default_tax=TaxTarget("tc-none", []),
-    )
+    data, target = seeded_invoices(profile, multicurrency=multicurrency, use_invoice_period=multicurrency)
     for record in data.coworkerinvoices.values():
         yield str(record["Id"]), record, data.lines_of(record["Id"]), target
 
@@ -70,14 +52,8 @@ def priced_cases(count=300, seed=11):
             unit_price = rng.choice([D("199.99"), D("17.95"), D("12.50"), D("1.67"), D("0.99"), D("333.33")])
             quantity = rng.randint(1, 7)
             name, rate = rng.choice([("20.0% S", D("20")), ("5.0% R", D("5")), ("No VAT", D("0"))])
-            gross = (unit_price * quantity).quantize(D("0.01"))
-            discount = min(rng.choice([D("0.00"), D("0.00"), D("1.00"), D("2.35")]), gross)
-            if inclusive:
-                tax = ((gross - discount) * rate / (100 + rate)).quantize(D("0.01"), "ROUND_HALF_UP")
-                subtotal = gross - discount - tax
-            else:
-                subtotal = gross
-                tax = ((gross - discount) * rate / 100).quantize(D("0.01"), "ROUND_HALF_UP")
+            discount = min(rng.choice([D("0.00"), D("0.00"), D("1.00"), D("2.35")]), unit_price * quantity)
+            subtotal, tax = line_amounts(unit_price, quantity, rate, discount, inclusive)
             lines.append(
                 {
                     "Id": position,
