@@ -1,10 +1,11 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..tools import matching
+from ..tools import list_payload, matching
 from ..tools.errors import ApiError, RejectedError
 from ..tools.notifications import notification
 from ..tools.qbo_client import quote
+from ..tools.qbo_objects import to_body
 from ..tools.texts import translated
 from .nexudus_qbo_account import DEPOSIT_TYPES
 from .nexudus_qbo_financial_account import ACCOUNT_TYPES
@@ -254,7 +255,7 @@ class NexudusQboAccountMap(models.Model):
         (``created`` False) when one of that name with that account is in the list read or in QuickBooks."""
         account = self.qbo_account_id
         name = matching.clean_name(account.name)
-        body = {"Name": name, "Type": "Service", "IncomeAccountRef": {"value": account.qbo_id}}
+        body = to_body(list_payload.service_item(name, account.qbo_id))
         listed = self.env["nexudus.qbo.item"].search(
             [
                 ("company_id", "=", self.company_id.id),

@@ -3,9 +3,10 @@ import hashlib
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from ..tools import matching
+from ..tools import list_payload, matching
 from ..tools.errors import ApiError, RejectedError
 from ..tools.qbo_client import quote
+from ..tools.qbo_objects import to_body
 from ..tools.texts import translated
 from ..tools.transferability import CUSTOMER_LINKS, MANAGERS
 
@@ -294,19 +295,10 @@ class NexudusQboCustomerLink(models.Model):
     def _reactivated(self, client, row):
         if row.get("Active", True):
             return row
-        body = {"Id": row["Id"], "SyncToken": row["SyncToken"], "sparse": True, "Active": True}
-        return client.call("POST", "customer", json=body)["Customer"]
+        return client.call("POST", "customer", json=to_body(list_payload.reactivation(row)))["Customer"]
 
     def _create_customer(self, company, client, coworker, name, currency):
-        body = {"DisplayName": name, "Notes": matching.customer_marker(coworker["Id"])}
-        company_name = matching.clean_name(coworker.get("CompanyName"))
-        if company_name:
-            body["CompanyName"] = company_name
-        email = coworker.get("BillingEmail") or coworker.get("Email")
-        if email and "@" in email and "." in email:
-            body["PrimaryEmailAddr"] = {"Address": email}
-        if currency:
-            body["CurrencyRef"] = {"value": currency}
+        body = to_body(list_payload.customer_document(coworker, name, currency))
         digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:12]
         request_id = f"nqc-cust-{company.id}-{coworker['Id']}-{digest}"
         return client.call("POST", "customer", params={"requestid": request_id}, json=body)["Customer"]

@@ -1,9 +1,9 @@
 """A Nexudus invoice or credit note as the QuickBooks Invoice or CreditMemo that stands for it, exactly.
 
-Plain data in, plain data out, Decimal throughout. ``build`` returns the QuickBooks body and the total
+Plain data in, Decimal throughout. ``build`` returns the QuickBooks document, its body and the total
 QuickBooks must end with, or raises ``PayloadError`` with every reason it cannot, in words an accountant
-can act on. The body is a plain dict rather than a python-quickbooks object, whose constructor defaults
-(``DueDate=""``, ``ExchangeRate=1``, ``ServiceDate=""`` …) would be sent with it (research QBO §4.4).
+can act on. The document is built from python-quickbooks objects (``qbo_objects``) and the body is what
+``qbo_objects.to_body`` makes of it: the fields set here, never the classes' defaults (research QBO §4.4).
 
 Amounts. Each Nexudus line becomes one QuickBooks line whose ``Amount`` is the line's net amount after
 discount; QuickBooks adds the tax. Nexudus does not say whether a location's prices include tax (no
@@ -26,6 +26,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .matching import percent, rate
+from .qbo_objects import (
+    CreditMemo,
+    Invoice,
+    SalesItemLine,
+    SalesItemLineDetail,
+    TaxLine,
+    TaxLineDetail,
+    TxnTaxDetail,
+    ref,
+    to_body,
+)
 from .texts import _lt
 from .transferability import ACCOUNT_MAPPINGS, ADMINISTRATORS, MANAGERS, SETTINGS, TAX_MAPPINGS, invoice_label
 
@@ -74,7 +85,8 @@ class Target:
 @dataclass
 class Payload:
     entity: str  # "Invoice" or "CreditMemo"
-    body: dict
+    document: object  # the qbo_objects Invoice or CreditMemo
+    body: dict  # to_body(document)
     total: Decimal  # what QuickBooks' TotalAmt must be
     doc_number: str  # the number sent (shortened when needed), or "" when QuickBooks numbers it
     marker: str  # a text in PrivateNote that finds this document again in QuickBooks
@@ -187,7 +199,7 @@ def build(invoice, lines, target):
         tax_by_code.setdefault(key, [tax_target, Decimal(0)])[1] += tax
     for built, tax_target in rounding if not problems else []:
         qbo_lines.append(built)
-        net_total += built["Amount"]
+        net_total += built.Amount
         tax_by_code.setdefault(tax_target.code_id, [tax_target, Decimal(0)])
     expected = sign * money(invoice.get("TotalAmount"))
     if not problems and net_total + tax_total != expected:
@@ -209,12 +221,14 @@ def build(invoice, lines, target):
     tax_detail = _tax_detail(label, target, tax_by_code, tax_total, problems)
     if problems:
         raise PayloadError(problems)
-    body = _header(invoice, target, credit, label)
-    body["Line"] = qbo_lines
+    document = _header(invoice, target, credit, label)
+    document.Line = qbo_lines
     if tax_detail:
-        body["TxnTaxDetail"] = tax_detail
+        document.TxnTaxDetail = tax_detail
+    body = to_body(document)
     return Payload(
-        entity="CreditMemo" if credit else "Invoice",
+        entity=document.qbo_object_name,
+        document=document,
         body=body,
         total=net_total + tax_total,
         doc_number=body.get("DocNumber", ""),
@@ -267,14 +281,14 @@ def _round_as_quickbooks(kept, target):
             break
         if aim:
             item = target.items.get(entries[0][0].get("FinancialAccountCode") or "")
-            line = {
-                "DetailType": "SalesItemLineDetail",
-                "Amount": aim,
-                "Description": "Rounding: Nexudus rounds tax per line, QuickBooks per rate",
-                "SalesItemLineDetail": {"ItemRef": {"value": item}, "TaxCodeRef": {"value": zero.code_id}},
-            }
+            line = SalesItemLine(
+                DetailType="SalesItemLineDetail",
+                Amount=aim,
+                Description="Rounding: Nexudus rounds tax per line, QuickBooks per rate",
+                SalesItemLineDetail=SalesItemLineDetail(ItemRef=ref(item), TaxCodeRef=ref(zero.code_id)),
+            )
             if target.prices_include_tax:
-                line["SalesItemLineDetail"]["TaxInclusiveAmt"] = aim
+                line.SalesItemLineDetail.TaxInclusiveAmt = aim
             rounding.append((line, zero))
     return rounding
 
@@ -336,21 +350,22 @@ def _line(line, net, tax, where, target, problems):
     discount = money(line.get("DiscountAmount"))
     if discount:
         description = f"{description} (discount {line.get('DiscountCode') or ''} {discount} included)".strip()
-    detail = {"ItemRef": {"value": item_id}}
+    detail = SalesItemLineDetail(ItemRef=ref(item_id))
     unit_price = (net / quantity).quantize(UNIT_PRICE_PLACES, ROUND_HALF_UP) if quantity > 0 else None
     if unit_price is not None and (unit_price * quantity).quantize(CENT, ROUND_HALF_UP) == net:
-        detail |= {"Qty": quantity, "UnitPrice": unit_price}
+        detail.Qty = quantity
+        detail.UnitPrice = unit_price
     elif quantity > 0:
         description = f"{description} ({quantity} ×)".strip()
     if target.us:
-        detail["TaxCodeRef"] = {"value": "TAX" if tax_target.us_taxable else "NON"}
+        detail.TaxCodeRef = ref("TAX" if tax_target.us_taxable else "NON")
     else:
-        detail["TaxCodeRef"] = {"value": tax_target.code_id}
+        detail.TaxCodeRef = ref(tax_target.code_id)
         if target.prices_include_tax:
-            detail["TaxInclusiveAmt"] = net + tax
-    built = {"DetailType": "SalesItemLineDetail", "Amount": net, "SalesItemLineDetail": detail}
+            detail.TaxInclusiveAmt = net + tax
+    built = SalesItemLine(DetailType="SalesItemLineDetail", Amount=net, SalesItemLineDetail=detail)
     if description:
-        built["Description"] = description[:DESCRIPTION_LIMIT]
+        built.Description = description[:DESCRIPTION_LIMIT]
     return built, tax_target
 
 
@@ -378,7 +393,7 @@ def _tax_detail(label, target, tax_by_code, tax_total, problems):
             )
         if not groups:
             return None
-        return {"TxnTaxCodeRef": {"value": groups.pop()}, "TotalTax": tax_total}
+        return TxnTaxDetail(TxnTaxCodeRef=ref(groups.pop()), TotalTax=tax_total)
     by_rate = {}
     for tax_target, amount in tax_by_code.values():
         if not amount and not tax_target.rate_ids:
@@ -388,33 +403,33 @@ def _tax_detail(label, target, tax_by_code, tax_total, problems):
         rate_id = tax_target.rate_ids[0]
         by_rate[rate_id] = by_rate.get(rate_id, Decimal(0)) + amount
     tax_lines = [
-        {
-            "Amount": amount,
-            "DetailType": "TaxLineDetail",
-            "TaxLineDetail": {"TaxRateRef": {"value": rate_id}, "PercentBased": True},
-        }
+        TaxLine(
+            Amount=amount,
+            DetailType="TaxLineDetail",
+            TaxLineDetail=TaxLineDetail(TaxRateRef=ref(rate_id), PercentBased=True),
+        )
         for rate_id, amount in by_rate.items()
     ]
-    return {"TotalTax": tax_total, "TaxLine": tax_lines}
+    return TxnTaxDetail(TotalTax=tax_total, TaxLine=tax_lines)
 
 
 def _header(invoice, target, credit, label):
     number = invoice.get("InvoiceNumber") or ""
     kind = "credit note" if credit else "invoice"
-    body = {"CustomerRef": {"value": target.customer_id}}
+    document = (CreditMemo if credit else Invoice)(CustomerRef=ref(target.customer_id))
     if target.custom_txn_numbers and number:
-        body["DocNumber"] = short_doc_number(number)
+        document.DocNumber = short_doc_number(number)
     date_field = "InvoiceFromDate" if target.use_invoice_period and invoice.get("InvoiceFromDate") else "CreatedOn"
     txn_date = local_date(invoice, date_field, target.time_zone)
     if txn_date:
-        body["TxnDate"] = txn_date
+        document.TxnDate = txn_date
     due = local_date(invoice, "DueDate", target.time_zone)
     if due and not credit:
-        body["DueDate"] = due
+        document.DueDate = due
     note = f"Nexudus {kind} {number or label} ({invoice.get('BusinessName') or ''}) {marker(invoice)}"
-    body["PrivateNote"] = note[:NOTE_LIMIT]
+    document.PrivateNote = note[:NOTE_LIMIT]
     if not target.us:
-        body["GlobalTaxCalculation"] = "TaxInclusive" if target.prices_include_tax else "TaxExcluded"
+        document.GlobalTaxCalculation = "TaxInclusive" if target.prices_include_tax else "TaxExcluded"
     if target.multicurrency and invoice.get("CurrencyCode"):
-        body["CurrencyRef"] = {"value": invoice["CurrencyCode"]}
-    return body
+        document.CurrencyRef = ref(invoice["CurrencyCode"])
+    return document

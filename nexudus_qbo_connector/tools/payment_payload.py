@@ -1,5 +1,5 @@
-"""Payments between Nexudus and QuickBooks, as plain data: which ledger entries are payments, the
-QuickBooks Payment body for one, and the Nexudus ledger entry for a QuickBooks payment line.
+"""Payments between Nexudus and QuickBooks: which ledger entries are payments, the QuickBooks Payment for
+one (a python-quickbooks document, or its body), and the Nexudus ledger entry for a QuickBooks payment line.
 
 Markers in memos and descriptions say which side a payment started on, so that nothing is echoed back:
 a QuickBooks payment the connector made carries ``[nexudus-payment <ledger id>]``; a Nexudus ledger entry
@@ -10,6 +10,7 @@ import re
 from decimal import Decimal
 
 from .invoice_payload import money
+from .qbo_objects import LinkedTxn, Payment, PaymentLine, ref, to_body
 
 QUICKBOOKS_PROVIDER = 501  # Nexudus ePaymentProvider "Quickbooks"
 # QuickBooks payment method name (lower case) -> Nexudus ePaymentProvider; anything else is QuickBooks (501).
@@ -36,48 +37,62 @@ def qbo_marker(payment_id):
     return f"[qbo-payment {payment_id}]"
 
 
-def qbo_payment(entry, amount, *, invoice_id, customer_id, deposit_account_id=None, method_id=None, currency=None):
+def qbo_payment(entry, amount, **kw):
+    """The body of ``qbo_payment_document`` (same arguments)."""
+    return to_body(qbo_payment_document(entry, amount, **kw))
+
+
+def qbo_payment_document(
+    entry, amount, *, invoice_id, customer_id, deposit_account_id=None, method_id=None, currency=None
+):
     """The QuickBooks Payment applying ``amount`` of the Nexudus ledger ``entry`` to invoice ``invoice_id``."""
-    body = {
-        "CustomerRef": {"value": customer_id},
-        "TotalAmt": amount,
-        "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}]}],
-        "PaymentRefNum": str(entry["Id"])[:21],
-        "PrivateNote": f"Nexudus payment {entry['Id']} for invoice {entry.get('CoworkerInvoiceInvoiceNumber') or ''} "
+    document = Payment(
+        CustomerRef=ref(customer_id),
+        TotalAmt=amount,
+        Line=[_applied(amount, invoice_id, "Invoice")],
+        PaymentRefNum=str(entry["Id"])[:21],
+        PrivateNote=f"Nexudus payment {entry['Id']} for invoice {entry.get('CoworkerInvoiceInvoiceNumber') or ''} "
         f"{nexudus_marker(entry['Id'])}",
-    }
+    )
     date = (entry.get("TransactionDateLocal") or entry.get("TransactionDate") or "")[:10]
     if date:
-        body["TxnDate"] = date
+        document.TxnDate = date
     if deposit_account_id:
-        body["DepositToAccountRef"] = {"value": deposit_account_id}
+        document.DepositToAccountRef = ref(deposit_account_id)
     if method_id:
-        body["PaymentMethodRef"] = {"value": method_id}
+        document.PaymentMethodRef = ref(method_id)
     if currency:
-        body["CurrencyRef"] = {"value": currency}
-    return body
+        document.CurrencyRef = ref(currency)
+    return document
 
 
-def credit_application(entry, amount, *, invoice, memo, customer_ref, currency_ref=None):
+def credit_application(entry, amount, **kw):
+    """The body of ``credit_application_document`` (same arguments)."""
+    return to_body(credit_application_document(entry, amount, **kw))
+
+
+def credit_application_document(entry, amount, *, invoice, memo, customer_ref, currency_ref=None):
     """The zero-total QuickBooks Payment applying ``amount`` of credit memo ``memo`` (id, number) to
-    ``invoice`` (id, number), for the Nexudus ledger ``entry`` that records the credit applied."""
-    body = {
-        "CustomerRef": customer_ref,
-        "TotalAmt": money(0),
-        "PaymentRefNum": str(entry["Id"])[:21],
-        "PrivateNote": f"Nexudus credit {entry['Id']}: credit note {memo[1]} applied to invoice {invoice[1]} "
+    ``invoice`` (id, number), for the Nexudus ledger ``entry`` that records the credit applied;
+    ``customer_ref`` and ``currency_ref`` are references as QuickBooks gave them (dicts)."""
+    document = Payment(
+        CustomerRef=ref(customer_ref),
+        TotalAmt=money(0),
+        PaymentRefNum=str(entry["Id"])[:21],
+        PrivateNote=f"Nexudus credit {entry['Id']}: credit note {memo[1]} applied to invoice {invoice[1]} "
         f"{nexudus_marker(entry['Id'])}",
-        "Line": [
-            {"Amount": amount, "LinkedTxn": [{"TxnId": invoice[0], "TxnType": "Invoice"}]},
-            {"Amount": amount, "LinkedTxn": [{"TxnId": memo[0], "TxnType": "CreditMemo"}]},
-        ],
-    }
+        Line=[_applied(amount, invoice[0], "Invoice"), _applied(amount, memo[0], "CreditMemo")],
+    )
     date = (entry.get("TransactionDateLocal") or entry.get("TransactionDate") or "")[:10]
     if date:
-        body["TxnDate"] = date
+        document.TxnDate = date
     if currency_ref:
-        body["CurrencyRef"] = currency_ref
-    return body
+        document.CurrencyRef = ref(currency_ref)
+    return document
+
+
+def _applied(amount, txn_id, txn_type):
+    return PaymentLine(Amount=amount, LinkedTxn=[LinkedTxn(TxnId=txn_id, TxnType=txn_type)])
 
 
 def provider_name(provider):

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nqc_tools.invoice_payload import PayloadError, Target, TaxTarget, build, local_date, short_doc_number
+from seeded import line_amounts, seeded_invoices
 
-from simulators.nexudus.data import NexudusData
-from simulators.world import CHART, build_world
+from simulators.world import CHART
 
 D = Decimal
 
@@ -298,21 +298,7 @@ def test_total_and_lines_always_agree_to_the_cent(rows):
 
 @pytest.mark.parametrize("profile", ["uk", "us"])
 def test_every_simulated_invoice_translates_exactly(profile):
-    world = build_world(seed=3, profile=profile, invoices=300, credit_notes=20)
-    data = NexudusData.from_world(world)
-    taxes = {
-        (tax["Name"], D(str(tax["Rate"])).quantize(D("0.0001"))): TaxTarget(
-            f"tc-{tax['Name']}", [f"tr-{tax['Name']}"], us_taxable=bool(tax["Rate"])
-        )
-        for tax in data.taxrates.values()
-    }
-    target = Target(
-        customer_id="1",
-        us=profile == "us",
-        items={code: code for code, _n, _t in CHART},
-        taxes=taxes,
-        default_tax=TaxTarget("tc-none", []),
-    )
+    data, target = seeded_invoices(profile, percent=False)
     checked = refused = 0
     for record in data.coworkerinvoices.values():
         lines = data.lines_of(record["Id"])
@@ -359,13 +345,7 @@ def quickbooks_total(body, honour, reading):
 
 
 def priced(position, unit_price, quantity, rate_name, rate, discount, inclusive):
-    gross = (unit_price * quantity).quantize(D("0.01"))
-    if inclusive:
-        tax = ((gross - discount) * rate / (100 + rate)).quantize(D("0.01"), "ROUND_HALF_UP")
-        subtotal = gross - discount - tax
-    else:
-        subtotal = gross
-        tax = ((gross - discount) * rate / 100).quantize(D("0.01"), "ROUND_HALF_UP")
+    subtotal, tax = line_amounts(unit_price, quantity, rate, discount, inclusive)
     return line(
         Id=position,
         Position=position,
