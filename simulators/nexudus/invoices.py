@@ -210,8 +210,11 @@ ISSUE, NOTE, MONEY, VOIDING = 0, 1, 2, 3
 
 
 def build_invoices(world, data):
-    """Fill ``data``'s invoice, line and ledger tables (businesses and coworkers must exist)."""
-    _Builder(world, data).run()
+    """Fill ``data``'s invoice, line and ledger tables (businesses and coworkers must exist); return the
+    builder, which issues invoices at run time too (:meth:`_Builder.issue_now`)."""
+    builder = _Builder(world, data)
+    builder.run()
+    return builder
 
 
 class _Builder:
@@ -287,6 +290,18 @@ class _Builder:
             self.finish(invoice)
         for business_id, business in self.data.businesses.items():
             business["NextInvoice"] = self.sequences[(business_id, "invoice")] + 1
+
+    def issue_now(self, coworker, moment, line_count=2):
+        """A new invoice of ``coworker`` issued (and sent) at ``moment``, with its lines and INV ledger row."""
+        invoice = self.invoice(coworker, moment, "issued")
+        invoice["SentOn"] = iso(moment)
+        self.updated[invoice["Id"]] = moment
+        self.add_lines(invoice, line_count)
+        self.issue(moment, invoice)
+        self.finish(invoice)
+        business_id = invoice["BusinessId"]
+        self.data.businesses[business_id]["NextInvoice"] = self.sequences[(business_id, "invoice")] + 1
+        return invoice
 
     # -- invoices ----------------------------------------------------------------------------------
     def number(self, business_id, series, created, long_number=False):
