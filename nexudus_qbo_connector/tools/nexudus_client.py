@@ -23,6 +23,7 @@ ENTITIES = {
     "coworkerinvoicelines": "billing/coworkerinvoicelines",
     "coworkerledgerentries": "billing/coworkerledgerentries",
     "financialaccounts": "billing/financialaccounts",
+    "webhooks": "sys/webhooks",
 }
 MAX_PAGE_SIZE = 1000
 JSON = {"Content-Type": "application/json"}
@@ -136,6 +137,11 @@ class NexudusClient(ApiClient):
         """One page of ``entity`` records, for callers that page by a moving key (see ``list``)."""
         params = {**(filters or {}), "page": page, "size": size, "orderBy": order_by}
         return self._api("GET", f"/api/{ENTITIES[entity]}", params=params).json().get("Records") or []
+
+    def enum(self, name):
+        """The values of a Nexudus enumeration (``eWebhookAction`` …) as ``{Name: Id}``."""
+        values = self._api("GET", "/api/utils/enums", params={"name": name}).json() or []
+        return {value["Name"]: value["Id"] for value in values}
 
     # -- writing ---------------------------------------------------------------------------------
     def add(self, entity, record):
