@@ -33,8 +33,6 @@ from . import (
     nexudus_qbo_transfer_activity,
     nexudus_qbo_webhook_delivery,
     res_company,
-    res_company_webhooks,
     res_config_settings,
     res_config_settings_run_history,
-    res_config_settings_webhooks,
 )

@@ -5,10 +5,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-# Intuit retries a failed delivery about 20, 30 and 50 minutes later (research QBO §3.4): a window of two hours
-# covers the retries and the 1-5 minute aggregation, so a genuine delivery is never refused as stale, and a
-# delivery key needs to be remembered only as long (kept a day, so a replay is still told apart).
-REPLAY_WINDOW = timedelta(hours=2)
+# QuickBooks deliveries older than two hours are refused as stale (tools/webhooks.py), so their keys need not be
+# kept longer; a day also covers Nexudus's, which carry no documented time: the same body is refused that long.
 RETENTION = timedelta(days=1)
 
 
