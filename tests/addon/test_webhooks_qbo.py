@@ -7,8 +7,10 @@ import hmac
 import json
 from datetime import datetime, timedelta, timezone
 
+from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import tagged
 
+from .common import ADDON
 from .webhook_common import WebhookCase
 
 PATH = "/nexudus_qbo/webhook/qbo"
@@ -92,6 +94,18 @@ class TestQboWebhooksCloudEvents(QboWebhookMixin, WebhookCase):
         self.assertEqual(self.post(PATH, body, self.signed(body)).status_code, 200)
         again = json.dumps(json.loads(body), indent=1).encode()  # same events, other bytes
         self.assertEqual(self.post(PATH, again, self.signed(again)).status_code, 400)
+
+    def test_a_neutralized_copy_accepts_no_delivery(self):
+        self.company._nexudus_webhook_url()
+        self.company.sudo().nexudus_webhook_secret = "shared"
+        self.env.flush_all()
+        for query in get_neutralization_queries([ADDON]):
+            self.env.cr.execute(query)
+        self.env.invalidate_all()
+        company = self.company.sudo()
+        self.assertFalse(company.qbo_verifier_token or company.nexudus_webhook_token or company.nexudus_webhook_secret)
+        body = self.body()
+        self.assertEqual(self.post(PATH, body, self.signed(body)).status_code, 401)
 
 
 @tagged("standard", "post_install", "-at_install")

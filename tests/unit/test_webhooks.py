@@ -6,6 +6,7 @@ import hmac
 from datetime import datetime, timedelta, timezone
 
 from nqc_tools import webhooks
+from nqc_tools.redaction import MASK, redact
 
 BODY = b'[{"Id": 1}]'
 # Research QBO §5.9, verbatim.
@@ -81,3 +82,8 @@ def test_moment_reads_iso_texts():
     assert webhooks.moment("2026-01-02T03:04:05") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
     assert webhooks.moment("2026-01-02T03:04:05.5+01:00").utcoffset() == timedelta(hours=1)
     assert webhooks.moment("yesterday") is None and webhooks.moment(12) is None
+
+
+def test_the_webhook_token_never_reaches_the_web_server_log():
+    line = '127.0.0.1 - - "POST /nexudus_qbo/webhook/nexudus/1/ha7Viv9nniBz_FRg90-xD6cl HTTP/1.1" 200 -'
+    assert redact(line) == f'127.0.0.1 - - "POST /nexudus_qbo/webhook/nexudus/1/{MASK} HTTP/1.1" 200 -'
