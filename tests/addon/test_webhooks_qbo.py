@@ -41,9 +41,12 @@ class QboWebhookMixin:
             self.qbo.notify("Payment", "create", "77")
             self.assertTrue(self.qbo.wait_for_deliveries())
         self.assertEqual(self.qbo.webhook_answers[-1], 200)
-        self.assertEqual(self.triggers(), before + 1)
-        delivery = self.env["nexudus.qbo.webhook.delivery"].search([("source", "=", "qbo")], limit=1)
-        self.assertEqual((delivery.company_id, delivery.summary), (self.company, self.expected_summary))
+        body = self.body(entity_id="78")
+        self.assertLess(self.post(PATH, body, self.signed(body)).elapsed.total_seconds(), 3)  # Intuit waits 3 s
+        self.assertEqual(self.triggers(), before + 2)
+        deliveries = self.env["nexudus.qbo.webhook.delivery"].search([("source", "=", "qbo")])
+        self.assertEqual(len(deliveries), 2)
+        self.assertEqual((deliveries[0].company_id, deliveries[0].summary), (self.company, self.expected_summary))
 
     def test_a_wrong_signature_or_token_is_refused(self):
         body = self.body()
@@ -94,6 +97,17 @@ class TestQboWebhooksCloudEvents(QboWebhookMixin, WebhookCase):
         self.assertEqual(self.post(PATH, body, self.signed(body)).status_code, 200)
         again = json.dumps(json.loads(body), indent=1).encode()  # same events, other bytes
         self.assertEqual(self.post(PATH, again, self.signed(again)).status_code, 400)
+
+    def test_settings_show_the_url_to_paste_at_intuit(self):
+        self.assertEqual(self.env["res.config.settings"].create({}).qbo_webhook_url, self.base_url() + PATH)
+
+    def test_deliveries_are_forgotten_after_a_day(self):
+        body = self.body()
+        self.assertEqual(self.post(PATH, body, self.signed(body)).status_code, 200)
+        deliveries = self.env["nexudus.qbo.webhook.delivery"].search([])
+        deliveries.received_at = datetime.now() - timedelta(days=1, minutes=1)
+        deliveries._gc_deliveries()
+        self.assertFalse(deliveries.exists())
 
     def test_a_neutralized_copy_accepts_no_delivery(self):
         self.company._nexudus_webhook_url()
