@@ -210,6 +210,16 @@ class NexudusData:
         self.sync_lines(invoice["Id"])
         return invoice
 
+    def credit_invoice(self, invoice_id, moment, full=True):
+        """Issue at ``moment`` a credit note for an issued invoice (all its lines, or its first), as
+        COWORKER_INVOICE_CANCEL makes; its credit goes to the invoice. Returns the credit note."""
+        original = self.coworkerinvoices[invoice_id]
+        if original["Draft"] or original["Void"] or original["CreditNote"]:
+            raise ValueError(f"invoice {invoice_id} is not an issued invoice: it cannot be credited")
+        note = self.builder.credit_now(original, moment, full)
+        self.sync_lines(note["Id"], invoice_id)
+        return note
+
     def touch_line(self, line_id, updated_on=None, **changes):
         """Change a line's own text fields (``Description``, ``DisplayAs``, ``IsHidden``, ``Position``...)
         and bump its ``UpdatedOn`` only; its invoice is untouched.

@@ -530,12 +530,26 @@ class _Builder:
         created = parse_datetime(original["CreatedOn"])
         created += timedelta(days=rng.randint(2, 25), seconds=rng.randrange(86400))
         note = self.invoice(self.data.coworkers[original["CoworkerId"]], created, "issued", original=original)
+        self.credit_lines(note, original, full)
+        self.updated[original["Id"]] = max(self.updated[original["Id"]], created)
+        return note
+
+    def credit_lines(self, note, original, full):
         lines = self.data.lines_of(original["Id"])
         for source in lines if full else lines[:1]:
             copied = {key: source[key] for key in CREDITED_LINE_FIELDS}
             negated = {key: Decimal("0.00") - source[key] for key in NEGATED_LINE_FIELDS}  # never -0.00
             self.line(note, **copied, **negated, CancelledCoworkerInvoiceLineUniqueId=source["UniqueId"])
-        self.updated[original["Id"]] = max(self.updated[original["Id"]], created)
+
+    def credit_now(self, original, moment, full=True):
+        """A credit note for ``original`` (all its lines, or its first) issued at ``moment``, allocated to it."""
+        note = self.invoice(self.data.coworkers[original["CoworkerId"]], moment, "issued", original=original)
+        note["SentOn"] = iso(moment)
+        self.updated[note["Id"]] = self.updated[original["Id"]] = moment
+        self.credit_lines(note, original, full)
+        self.note_issued(moment, original, note)
+        self.finish(note)
+        self.finish(original)
         return note
 
     # -- payments ----------------------------------------------------------------------------------

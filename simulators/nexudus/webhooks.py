@@ -12,7 +12,7 @@ Routes (bearer or basic auth like every /api/ call):
 Deliveries: when an action fires in a location, every active webhook of that location and action gets an HTTP
 POST of a JSON array holding one record (the invoice as a list serves it: the DTO's fields are not documented,
 only that receivers read ``[0]`` as the invoice). A non-2xx answer (or none) sets ``LastError`` and adds one to
-``ErrorCount``; after ``disable_after`` failures in a row the webhook is made inactive ("automatically disabled
+``ErrorCount``; once ``ErrorCount`` reaches ``disable_after`` the webhook is made inactive ("automatically disabled
 after repeated failures"; the count is not documented).
 
 Signing, research uncertainty 11: ``signing="signed"`` (default) sends ``X-Nexudus-Hook-Signature``, the
@@ -20,8 +20,9 @@ UPPERCASE hex HMAC-SHA256 of the body keyed with ``shared_secret`` (webhooks of 
 ``signing="unsigned"`` sends no signature (whether admin-created webhooks are signed is not known).
 
 What fires (plain-Python helpers and API writes alike): ``sim.issue_invoice`` CoworkerInvoiceCreate;
-``sim.touch_invoice`` CoworkerInvoiceUpdate; a payment entry CoworkerInvoiceReceivedPayment, and
-CoworkerInvoicePaid once nothing is left to pay; a refund CoworkerInvoiceRefund.
+``sim.touch_invoice`` CoworkerInvoiceUpdate; ``sim.credit_invoice`` CoworkerInvoiceCreditNote (with the credit
+note); a payment entry CoworkerInvoiceReceivedPayment, and CoworkerInvoicePaid once nothing is left to pay; a
+refund CoworkerInvoiceRefund.
 """
 
 import hashlib
@@ -193,6 +194,14 @@ class WebhooksMixin:
             invoice = self.data.issue_invoice(coworker_id, self.clock())
             self.fire("CoworkerInvoiceCreate", invoice)
             return dict(invoice)
+
+    def credit_invoice(self, invoice_id, full=True):
+        """Credit an issued invoice now (plain Python): a credit note for all its lines (or its first), allocated
+        to it. Fires CoworkerInvoiceCreditNote with the credit note; returns it."""
+        with self.lock:
+            note = self.data.credit_invoice(invoice_id, self.clock(), full)
+            self.fire("CoworkerInvoiceCreditNote", note)
+            return dict(note)
 
     def add_entry(self, invoice, fields, gateway, user, when=None, coworker=None, business=None):
         entry = super().add_entry(invoice, fields, gateway, user, when, coworker, business)

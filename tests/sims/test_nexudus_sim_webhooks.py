@@ -106,3 +106,19 @@ def test_failed_deliveries_are_recorded(sim, auth):
         assert sim.wait_for_deliveries()
     hook = send(sim, "GET", HOOKS, headers=auth).json()["Records"][0]
     assert hook["ErrorCount"] == 1 and hook["LastError"].startswith("401")
+
+
+def test_crediting_an_invoice_fires_the_credit_note_webhook(sim, auth):
+    with Receiver() as receiver:
+        invoice = sim.issue_invoice()
+        create(sim, auth, BusinessId=invoice["BusinessId"], Action=20, URL=receiver.url)
+        note = sim.credit_invoice(invoice["Id"])
+        assert sim.wait_for_deliveries()
+    assert note["CreditNote"] is True and note["OriginalInvoiceGuid"] == invoice["UniqueId"]
+    assert note["TotalAmount"] == -invoice["TotalAmount"]
+    credited = send(sim, "GET", f"/api/billing/coworkerinvoices/{invoice['Id']}", headers=auth).json()
+    assert Decimal(str(credited["DueAmount"])) == 0
+    (post,) = receiver.posts
+    assert json.loads(post[2])[0]["Id"] == note["Id"]
+    with pytest.raises(ValueError):
+        sim.credit_invoice(note["Id"])
