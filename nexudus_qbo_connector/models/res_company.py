@@ -509,8 +509,8 @@ class ResCompany(models.Model):
         self.env.ref("nexudus_qbo_connector.ir_cron_nexudus_qbo_sync").sudo()._trigger()
 
     def _nexudus_register_webhooks(self):
-        """Create, in every location served, the Nexudus webhooks missing for this Odoo; return how many.
-        Nexudus is read first, so clicking twice creates nothing the second time."""
+        """Create, in every location served, the Nexudus webhooks missing for this Odoo, and switch back on
+        those Nexudus disabled; return how many. Nexudus is read first, so a second click changes nothing."""
         self.ensure_one()
         if not self.nexudus_location_ids:
             raise UserError(self.env._("Choose the Nexudus locations served first (Settings › Nexudus)."))
@@ -527,13 +527,20 @@ class ResCompany(models.Model):
                         actions=", ".join(missing),
                     )
                 )
-            hooks = client.list("webhooks")
-            existing = {(hook.get("BusinessId"), hook.get("Action")) for hook in hooks if hook.get("URL") == url}
+            existing = {
+                (hook.get("BusinessId"), hook.get("Action")): hook
+                for hook in client.list("webhooks")
+                if hook.get("URL") == url
+            }
             created = 0
             for location in self.nexudus_location_ids:
                 for name in NEXUDUS_WEBHOOK_ACTIONS:
-                    if (location.nexudus_id, actions[name]) not in existing:
+                    hook = existing.get((location.nexudus_id, actions[name]))
+                    if hook is None:
                         client.add("webhooks", _webhook(location, name, actions[name], url))
+                        created += 1
+                    elif not hook.get("Active"):  # Nexudus disables a webhook after repeated failures
+                        client.update("webhooks", {**client.get("webhooks", hook["Id"]), "Active": True})
                         created += 1
         except ApiError as exc:
             raise UserError(

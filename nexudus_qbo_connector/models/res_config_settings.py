@@ -118,13 +118,13 @@ class ResConfigSettings(models.TransientModel):
         locations = ", ".join(company.nexudus_location_ids.mapped("name"))
         if not created:
             message = self.env._(
-                "Every Nexudus webhook was already registered for %(locations)s: nothing was created.",
+                "Every Nexudus webhook was already registered and active for %(locations)s: nothing was changed.",
                 locations=locations,
             )
         else:
             message = self.env._(
-                "%(count)s Nexudus webhooks were created for %(locations)s. Nexudus now tells Odoo when invoices "
-                "are issued, changed, credited or paid.",
+                "Nexudus webhooks created or switched back on for %(locations)s: %(count)s. Nexudus now tells Odoo "
+                "when invoices are issued, changed, credited or paid.",
                 count=created,
                 locations=locations,
             )

@@ -153,6 +153,12 @@ class NexudusClient(ApiClient):
         self._check_written(body)
         return (body.get("Value") or {}).get("Id")
 
+    def update(self, entity, record):
+        """Replace a record (PUT): send the full record read with :meth:`get`, changed (list records are partial)."""
+        path = f"/api/{ENTITIES[entity]}/{int(record['Id'])}"
+        body = self._api("PUT", path, data=wire_json(record), headers=JSON, idempotent=False).json()
+        self._check_written(body)
+
     def run_command(self, entity, key, ids, parameters=()):
         """Run a Nexudus command (``PAY_COWORKER_INVOICE_MANUAL`` …) on ``ids``; HTTP 200 can still be a refusal."""
         payload = {"Key": key, "Ids": list(ids), "Parameters": list(parameters)}

@@ -13,6 +13,10 @@ from .webhook_common import WebhookCase
 WEBHOOK_ACTIONS = 6  # invoice create, update, credit note, paid, received payment, refund
 
 
+def locations_names(company):
+    return ", ".join(company.nexudus_location_ids.mapped("name"))
+
+
 class NexudusWebhookMixin:
     def setUp(self):
         super().setUp()
@@ -36,13 +40,23 @@ class NexudusWebhookMixin:
         action = self.register()
         locations = len(self.company.nexudus_location_ids)
         self.assertEqual(len(self.nexudus.webhooks), WEBHOOK_ACTIONS * locations)
-        self.assertIn(f"{WEBHOOK_ACTIONS * locations} Nexudus webhooks were created", action["params"]["message"])
+        self.assertIn(f"switched back on for {locations_names(self.company)}: {WEBHOOK_ACTIONS * locations}.",
+                      action["params"]["message"])  # fmt: skip
         urls = {hook["URL"] for hook in self.nexudus.webhooks.values()}
         self.assertEqual(urls, {self.company._nexudus_webhook_url()})
         self.assertTrue(next(iter(urls)).startswith(self.base_url() + "/nexudus_qbo/webhook/nexudus/"))
         again = self.register()
         self.assertEqual(len(self.nexudus.webhooks), WEBHOOK_ACTIONS * locations)
-        self.assertIn("nothing was created", again["params"]["message"])
+        self.assertIn("nothing was changed", again["params"]["message"])
+
+    def test_register_switches_back_on_what_nexudus_disabled(self):
+        self.register()
+        disabled = next(iter(self.nexudus.webhooks.values()))
+        disabled.update(Active=False, ErrorCount=10, LastError="401: bad or missing signature")
+        action = self.register()
+        self.assertIn(f"switched back on for {locations_names(self.company)}: 1.", action["params"]["message"])
+        self.assertTrue(disabled["Active"])
+        self.assertEqual(self.nexudus.writes[-1], ("WebHook", "update", disabled["Id"]))
 
     def test_register_says_plainly_when_nexudus_refuses(self):
         self.nexudus.fail_next(status=400)  # a refusal: not retried
