@@ -32,7 +32,7 @@ class NexudusQboWebhookController(http.Controller):
         shared secret, when set, must have signed the body (research uncertainty 11: not every webhook is)."""
         body = request.httprequest.get_data()
         company = request.env["res.company"].sudo().browse(company_id).exists()
-        expected = company.nexudus_webhook_token if company else None
+        expected = company._nexudus_webhook_token() if company else None
         if not expected or not hmac.compare_digest(expected.encode(), token.encode()):
             return _refuse(401, "Nexudus", company_id, "unknown company or token")
         secret = company.nexudus_webhook_secret

@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 
 from odoo import fields, models
 from odoo.exceptions import UserError
-from odoo.tools.misc import hash_sign
+from odoo.tools.misc import hash_sign, hmac
 
 from ..tools import nexudus_client, qbo_client
 from ..tools.errors import ApiError
@@ -25,6 +25,7 @@ ENDPOINT_PARAMS = {
 OAUTH_SCOPE = "nexudus_qbo_connector.oauth"
 OAUTH_STATE_HOURS = 1  # how long a "Connect with QuickBooks" click stays valid
 CALLBACK_PATH = "/nexudus_qbo/oauth/callback"
+WEBHOOK_TOKEN_SCOPE = "nexudus_qbo_connector.nexudus_webhook"
 
 
 class ResCompany(models.Model):
@@ -70,9 +71,6 @@ class ResCompany(models.Model):
         "Nexudus webhook shared secret",
         groups="base.group_system",
         help="The shared secret of your Nexudus app. When set, a Nexudus delivery without its signature is refused.",
-    )
-    nexudus_webhook_token, nexudus_webhook_token_encrypted = encrypted_char(
-        "nexudus_webhook_token", "Nexudus webhook token", groups="base.group_system"
     )
     qbo_verifier_token, qbo_verifier_token_encrypted = encrypted_char(
         "qbo_verifier_token",
@@ -495,14 +493,16 @@ class ResCompany(models.Model):
             model.browse([rec.id for rec in existing.values()]).write({"active": False})
 
     # -- Webhooks ----------------------------------------------------------------------------------------
-    def _nexudus_webhook_url(self):
-        """The URL Nexudus posts this company's webhooks to; its random token is made on first use."""
+    def _nexudus_webhook_token(self):
+        """The secret token in this company's Nexudus webhook URL: an HMAC of the company keyed with the
+        database's secret, so nothing is stored that a failed registration could roll back."""
         self.ensure_one()
-        company = self.sudo()
-        if not company.nexudus_webhook_token:
-            company.nexudus_webhook_token = secrets.token_urlsafe(32)
+        return hmac(self.env(su=True), WEBHOOK_TOKEN_SCOPE, self.id)
+
+    def _nexudus_webhook_url(self):
+        """The URL Nexudus posts this company's webhooks to."""
         base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/")
-        return f"{base_url}{NEXUDUS_WEBHOOK_PATH}/{self.id}/{company.nexudus_webhook_token}"
+        return f"{base_url}{NEXUDUS_WEBHOOK_PATH}/{self.id}/{self._nexudus_webhook_token()}"
 
     def _nexudus_qbo_trigger_sync(self):
         """A webhook's only effect: the scheduled sync runs as soon as a cron worker is free."""

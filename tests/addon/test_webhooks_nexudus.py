@@ -23,7 +23,7 @@ class NexudusWebhookMixin:
         if self.nexudus_signing == "signed":
             self.company.sudo().nexudus_webhook_secret = self.nexudus.shared_secret
         self.nexudus.reset_limits()  # the class shares one simulator: each test signs in afresh
-        self.nexudus.webhooks.clear()  # and registers its own (its URL's token is rolled back with it)
+        self.nexudus.webhooks.clear()  # and registers its own
         self.company._nexudus_locations()
 
     def register(self):
@@ -66,7 +66,7 @@ class NexudusWebhookMixin:
     def test_an_invoice_issued_in_nexudus_triggers_the_sync(self):
         self.register()
         before = self.triggers()
-        self.env.flush_all()  # what the button's request commits: the URL's token
+        self.env.flush_all()  # what the button's request commits
         with self.allow_requests(all_requests=True):  # the simulator's posts carry no test cookie
             self.nexudus.issue_invoice()
             self.assertTrue(self.nexudus.wait_for_deliveries())
@@ -74,6 +74,16 @@ class NexudusWebhookMixin:
         self.assertEqual(self.triggers(), before + 1)
         delivery = self.env["nexudus.qbo.webhook.delivery"].search([("source", "=", "nexudus")], limit=1)
         self.assertEqual(delivery.company_id, self.company)
+
+    def test_the_url_token_is_the_companys_own_and_stable(self):
+        token = self.company._nexudus_webhook_token()
+        self.assertEqual(len(token), 64)
+        self.assertEqual(self.company._nexudus_webhook_token(), token)
+        other = self.env["res.company"].create({"name": "Another coworking company"})
+        self.assertNotEqual(other._nexudus_webhook_token(), token)
+        body = json.dumps([{"Id": 3}]).encode()
+        path = self.url_path().replace(f"/{self.company.id}/", f"/{other.id}/")  # this token, another company
+        self.assertEqual(self.post(path, body, self.signed(body)).status_code, 401)
 
     def test_a_wrong_token_is_refused(self):
         body = json.dumps([{"Id": 1}]).encode()
@@ -123,7 +133,7 @@ class TestNexudusWebhooksUnsigned(NexudusWebhookMixin, WebhookCase):
         self.register()
         self.company.sudo().nexudus_webhook_secret = "a secret Nexudus does not use"
         before = self.triggers()
-        self.env.flush_all()  # what the button's request commits: the URL's token
+        self.env.flush_all()  # what the button's request commits
         with self.allow_requests(all_requests=True):  # the simulator's posts carry no test cookie
             self.nexudus.issue_invoice()
             self.assertTrue(self.nexudus.wait_for_deliveries())

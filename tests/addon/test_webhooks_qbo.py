@@ -110,14 +110,13 @@ class TestQboWebhooksCloudEvents(QboWebhookMixin, WebhookCase):
         self.assertFalse(deliveries.exists())
 
     def test_a_neutralized_copy_accepts_no_delivery(self):
-        self.company._nexudus_webhook_url()
         self.company.sudo().nexudus_webhook_secret = "shared"
         self.env.flush_all()
         for query in get_neutralization_queries([ADDON]):
             self.env.cr.execute(query)
         self.env.invalidate_all()
         company = self.company.sudo()
-        self.assertFalse(company.qbo_verifier_token or company.nexudus_webhook_token or company.nexudus_webhook_secret)
+        self.assertFalse(company.qbo_verifier_token or company.nexudus_webhook_secret)
         body = self.body()
         self.assertEqual(self.post(PATH, body, self.signed(body)).status_code, 401)
 
