@@ -112,6 +112,15 @@ def serve_simulators(sizes):
                     documents.append([entity, row.get("PrivateNote") or "", str(row.get("TotalAmt"))])
             totals = {str(i): str(r.get("TotalAmount")) for i, r in nexudus.data.coworkerinvoices.items()}
             answer({"qbo": documents, "nexudus": totals})
+        elif command.startswith("issue "):  # bin/bench_webhooks.py: a new invoice issued now (its webhook fires)
+            invoice = nexudus.issue_invoice(int(command.split()[1]))
+            answer({"id": invoice["Id"], "number": invoice["InvoiceNumber"]})
+        elif command.startswith("in_qbo "):  # bin/bench_webhooks.py: whether the invoice's document is there
+            marker = f"[nexudus-invoice {command.split()[1]}]"
+            rows = [row for entity in DOCUMENTS for row in list(qbo.company.table(entity).rows.values())]
+            answer({"found": any(marker in (row.get("PrivateNote") or "") for row in rows)})
+        elif command == "webhooks":  # bin/bench_webhooks.py: the registered webhooks' delivery errors
+            answer([[hook["Action"], hook["ErrorCount"], hook["LastError"]] for hook in nexudus.webhooks.values()])
         elif command == "quit":
             break
     nexudus.stop()

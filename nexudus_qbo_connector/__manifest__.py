@@ -13,6 +13,7 @@
         "security/ir.model.access.csv",
         "views/res_config_settings_views.xml",
         "views/res_config_settings_run_history_views.xml",
+        "views/res_config_settings_webhooks_views.xml",
         "wizard/nexudus_qbo_preflight_views.xml",
         "wizard/nexudus_qbo_signin_views.xml",
         "wizard/nexudus_qbo_map_all_locations_views.xml",

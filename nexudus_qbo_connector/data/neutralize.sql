@@ -4,6 +4,8 @@
 UPDATE res_company
    SET nexudus_password_encrypted = NULL,
        qbo_client_secret_encrypted = NULL,
+       nexudus_webhook_secret_encrypted = NULL,
+       qbo_verifier_token_encrypted = NULL,
        qbo_oauth_nonce = NULL;
 UPDATE nexudus_qbo_token
    SET access_token_encrypted = NULL,

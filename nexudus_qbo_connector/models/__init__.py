@@ -33,6 +33,7 @@ from . import (
     nexudus_qbo_tax_rate,
     nexudus_qbo_token,
     nexudus_qbo_transfer_activity,
+    nexudus_qbo_webhook_delivery,
     res_company,
     res_config_settings,
     res_config_settings_run_history,

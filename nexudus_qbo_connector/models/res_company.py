@@ -3,13 +3,14 @@ from datetime import datetime, timezone
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools.misc import hash_sign
+from odoo.tools.misc import hash_sign, hmac
 
 from ..tools import nexudus_client, nexudus_links, qbo_client
 from ..tools.errors import ApiError
 from ..tools.matching import rate
 from ..tools.texts import translated
 from ..tools.transferability import Chart, transfer_problems
+from ..tools.webhooks import NEXUDUS_WEBHOOK_ACTIONS, NEXUDUS_WEBHOOK_PATH
 from .encrypted_fields import check_readable, encrypt_at_rest, encrypted_char, unreadable
 
 # System parameters that point the connector at other hosts than the real services (the tests and
@@ -24,6 +25,7 @@ ENDPOINT_PARAMS = {
 OAUTH_SCOPE = "nexudus_qbo_connector.oauth"
 OAUTH_STATE_HOURS = 1  # how long a "Connect with QuickBooks" click stays valid
 CALLBACK_PATH = "/nexudus_qbo/oauth/callback"
+WEBHOOK_TOKEN_SCOPE = "nexudus_qbo_connector.nexudus_webhook"
 
 
 class ResCompany(models.Model):
@@ -67,6 +69,20 @@ class ResCompany(models.Model):
         [("not_connected", "Not connected"), ("connected", "Connected"), ("needs_reconnect", "Needs reconnect")],
         string="QuickBooks connection",
         compute="_compute_qbo_state",
+    )
+
+    # -- Webhooks: the services tell Odoo at once when something changed ----------------------------------
+    nexudus_webhook_secret, nexudus_webhook_secret_encrypted = encrypted_char(
+        "nexudus_webhook_secret",
+        "Nexudus webhook shared secret",
+        groups="base.group_system",
+        help="The shared secret of your Nexudus app. When set, a Nexudus delivery without its signature is refused.",
+    )
+    qbo_verifier_token, qbo_verifier_token_encrypted = encrypted_char(
+        "qbo_verifier_token",
+        "Intuit webhook verifier token",
+        groups="base.group_system",
+        help="The verifier token Intuit shows on your app's Webhooks page.",
     )
 
     # -- What moves, and how often (the options of Nexudus's own QuickBooks integration) ---------------
@@ -495,6 +511,78 @@ class ResCompany(models.Model):
                 model.create({**values, "company_id": self.id, "qbo_id": row["Id"]})
         if archive_missing:  # deleted in QuickBooks since the last refresh
             model.browse([rec.id for rec in existing.values()]).write({"active": False})
+
+    # -- Webhooks ----------------------------------------------------------------------------------------
+    def _nexudus_webhook_token(self):
+        """The secret token in this company's Nexudus webhook URL: an HMAC of the company keyed with the
+        database's secret, so nothing is stored that a failed registration could roll back."""
+        self.ensure_one()
+        return hmac(self.env(su=True), WEBHOOK_TOKEN_SCOPE, self.id)
+
+    def _nexudus_webhook_url(self):
+        """The URL Nexudus posts this company's webhooks to."""
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/")
+        return f"{base_url}{NEXUDUS_WEBHOOK_PATH}/{self.id}/{self._nexudus_webhook_token()}"
+
+    def _nexudus_qbo_trigger_sync(self):
+        """A webhook's only effect: the scheduled sync runs as soon as a cron worker is free."""
+        self.env.ref("nexudus_qbo_connector.ir_cron_nexudus_qbo_sync").sudo()._trigger()
+
+    def _nexudus_register_webhooks(self):
+        """Create, in every location served, the Nexudus webhooks missing for this Odoo, and switch back on
+        those Nexudus disabled; return how many. Nexudus is read first, so a second click changes nothing."""
+        self.ensure_one()
+        if not self.nexudus_location_ids:
+            raise UserError(self.env._("Choose the Nexudus locations served first (Settings › Nexudus)."))
+        url = self._nexudus_webhook_url()
+        try:
+            client = self._nexudus_client()
+            actions = client.enum("eWebhookAction")
+            missing = [name for name in NEXUDUS_WEBHOOK_ACTIONS if name not in actions]
+            if missing:
+                raise UserError(
+                    self.env._(
+                        "Nexudus does not offer the webhook actions %(actions)s. Nothing was registered; "
+                        "contact Nexudus support.",
+                        actions=", ".join(missing),
+                    )
+                )
+            existing = {
+                (hook.get("BusinessId"), hook.get("Action")): hook
+                for hook in client.list("webhooks")
+                if hook.get("URL") == url
+            }
+            created = 0
+            for location in self.nexudus_location_ids:
+                for name in NEXUDUS_WEBHOOK_ACTIONS:
+                    hook = existing.get((location.nexudus_id, actions[name]))
+                    if hook is None:
+                        client.add("webhooks", _webhook(location, name, actions[name], url))
+                        created += 1
+                    elif not hook.get("Active"):  # Nexudus disables a webhook after repeated failures
+                        client.update("webhooks", {**client.get("webhooks", hook["Id"]), "Active": True})
+                        created += 1
+        except ApiError as exc:
+            raise UserError(
+                self.env._(
+                    "The Nexudus webhooks could not be registered (%(error)s). The webhooks already created are "
+                    "kept; click the button again once this is solved.",
+                    error=translated(self.env, exc),
+                )
+            ) from exc
+        return created
+
+
+def _webhook(location, name, action_id, url):
+    """A Nexudus WebHook record (research Nexudus §4: one location, one action)."""
+    return {
+        "BusinessId": location.nexudus_id,
+        "Name": f"Odoo QuickBooks connector: {name}",
+        "Action": action_id,
+        "Description": "Tells Odoo to transfer invoices and payments to QuickBooks now.",
+        "URL": url,
+        "Active": True,
+    }
 
 
 def _utc(timestamp):

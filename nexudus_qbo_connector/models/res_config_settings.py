@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
 from ..tools.notifications import notification
+from ..tools.webhooks import QBO_WEBHOOK_PATH
 
 
 class ResConfigSettings(models.TransientModel):
@@ -17,7 +18,7 @@ class ResConfigSettings(models.TransientModel):
     qbo_company_name = fields.Char(related="company_id.qbo_company_name")
     qbo_country = fields.Char(related="company_id.qbo_country")
     qbo_redirect_uri = fields.Char(
-        "Redirect URI", compute="_compute_qbo_redirect_uri", help="Register this URI in your Intuit app's settings."
+        "Redirect URI", compute="_compute_intuit_urls", help="Register this URI in your Intuit app's settings."
     )
     nexudus_qbo_send_payments = fields.Boolean(related="company_id.nexudus_qbo_send_payments", readonly=False)
     nexudus_qbo_reconcile_payments = fields.Boolean(related="company_id.nexudus_qbo_reconcile_payments", readonly=False)
@@ -34,11 +35,19 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.nexudus_qbo_create_payment_methods", readonly=False
     )
     nexudus_qbo_interval_minutes = fields.Integer(related="company_id.nexudus_qbo_interval_minutes", readonly=False)
+    nexudus_webhook_secret = fields.Char(related="company_id.nexudus_webhook_secret", readonly=False)
+    qbo_verifier_token = fields.Char(related="company_id.qbo_verifier_token", readonly=False)
+    qbo_webhook_url = fields.Char(
+        "Intuit webhook endpoint URL",
+        compute="_compute_intuit_urls",
+        help="Paste this URL on your Intuit app's Webhooks page.",
+    )
 
-    def _compute_qbo_redirect_uri(self):
+    def _compute_intuit_urls(self):
         base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/")
         for settings in self:
             settings.qbo_redirect_uri = f"{base_url}/nexudus_qbo/oauth/callback"
+            settings.qbo_webhook_url = f"{base_url}{QBO_WEBHOOK_PATH}"
 
     def _notify(self, title, message, kind="success"):
         return notification(title, message, kind)
@@ -100,3 +109,24 @@ class ResConfigSettings(models.TransientModel):
             "view_mode": "form",
             "target": "new",
         }
+
+    def action_nexudus_register_webhooks(self):
+        """Create in Nexudus the webhooks that tell this Odoo to run as soon as invoices and payments change."""
+        self.ensure_one()
+        self.execute()
+        company = self.company_id
+        created = company._nexudus_register_webhooks()
+        locations = ", ".join(company.nexudus_location_ids.mapped("name"))
+        if not created:
+            message = self.env._(
+                "Every Nexudus webhook was already registered and active for %(locations)s: nothing was changed.",
+                locations=locations,
+            )
+        else:
+            message = self.env._(
+                "Nexudus webhooks created or switched back on for %(locations)s: %(count)s. Nexudus now tells Odoo "
+                "when invoices are issued, changed, credited or paid.",
+                count=created,
+                locations=locations,
+            )
+        return self._notify(self.env._("Nexudus webhooks registered"), message)

@@ -23,6 +23,7 @@ ENTITIES = {
     "coworkerinvoicelines": "billing/coworkerinvoicelines",
     "coworkerledgerentries": "billing/coworkerledgerentries",
     "financialaccounts": "billing/financialaccounts",
+    "webhooks": "sys/webhooks",
 }
 MAX_PAGE_SIZE = 1000
 JSON = {"Content-Type": "application/json"}
@@ -137,6 +138,11 @@ class NexudusClient(ApiClient):
         params = {**(filters or {}), "page": page, "size": size, "orderBy": order_by}
         return self._api("GET", f"/api/{ENTITIES[entity]}", params=params).json().get("Records") or []
 
+    def enum(self, name):
+        """The values of a Nexudus enumeration (``eWebhookAction`` …) as ``{Name: Id}``."""
+        values = self._api("GET", "/api/utils/enums", params={"name": name}).json() or []
+        return {value["Name"]: value["Id"] for value in values}
+
     # -- writing ---------------------------------------------------------------------------------
     def add(self, entity, record):
         """Create one record; returns its new Id. Nexudus wraps write answers: ``WasSuccessful`` false
@@ -146,6 +152,12 @@ class NexudusClient(ApiClient):
         ).json()
         self._check_written(body)
         return (body.get("Value") or {}).get("Id")
+
+    def update(self, entity, record):
+        """Replace a record (PUT): send the full record read with :meth:`get`, changed (list records are partial)."""
+        path = f"/api/{ENTITIES[entity]}/{int(record['Id'])}"
+        body = self._api("PUT", path, data=wire_json(record), headers=JSON, idempotent=False).json()
+        self._check_written(body)
 
     def run_command(self, entity, key, ids, parameters=()):
         """Run a Nexudus command (``PAY_COWORKER_INVOICE_MANUAL`` …) on ``ids``; HTTP 200 can still be a refusal."""

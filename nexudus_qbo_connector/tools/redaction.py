@@ -20,11 +20,13 @@ SENSITIVE_KEYS = frozenset(
 FORM_KEYS = SENSITIVE_KEYS | {"code"}
 MASK = "[redacted]"
 
-# key=value in form bodies and query strings, "key": "value" in JSON, and Authorization headers.
+# key=value in form bodies and query strings, "key": "value" in JSON, Authorization headers, and the token
+# in the path of the Nexudus webhook URL (the web server logs every URL it serves).
 _PATTERNS = [
     re.compile(r"(?i)\b(" + "|".join(sorted(FORM_KEYS)) + r")=([^&\s]+)"),
     re.compile(r"""(?i)(["'])(""" + "|".join(sorted(SENSITIVE_KEYS)) + r""")\1\s*:\s*(["'])[^"']*\3"""),
     re.compile(r"(?i)\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/=]+"),
+    re.compile(r"(/nexudus_qbo/webhook/nexudus/\d+/)[A-Za-z0-9_\-]+"),
 ]
 
 
@@ -37,7 +39,8 @@ def redact(value):
     if isinstance(value, str):
         text = _PATTERNS[0].sub(lambda m: f"{m.group(1)}={MASK}", value)
         text = _PATTERNS[1].sub(lambda m: f'"{m.group(2)}": "{MASK}"', text)
-        return _PATTERNS[2].sub(lambda m: f"{m.group(1)} {MASK}", text)
+        text = _PATTERNS[2].sub(lambda m: f"{m.group(1)} {MASK}", text)
+        return _PATTERNS[3].sub(lambda m: f"{m.group(1)}{MASK}", text)
     return value
 
 

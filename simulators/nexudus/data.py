@@ -88,6 +88,7 @@ class NexudusData:
     refunded_amount_reading: str = "amount"
     # How a tax-inclusive location's lines read (research uncertainty 10): see simulators.nexudus.invoices.
     inclusive_reading: str = "gross_unit_price"
+    builder: object = field(default=None, compare=False, repr=False)  # issues invoices at run time (not served)
 
     @classmethod
     def from_world(cls, world=None, refunded_amount_reading="amount", inclusive_reading="gross_unit_price"):
@@ -111,7 +112,7 @@ class NexudusData:
         data.coworkers = _coworkers(world, data.businesses)
         data.financialaccounts = _financial_accounts(world, data.businesses)
         data.taxrates = _tax_rates(world, data.businesses)
-        build_invoices(world, data)
+        data.builder = build_invoices(world, data)
         data.sync_lines()
         return data
 
@@ -202,6 +203,22 @@ class NexudusData:
         invoice["UpdatedOn"] = stamp
         self.sync_lines(invoice_id)
         return invoice
+
+    def issue_invoice(self, coworker_id, moment):
+        """Issue a new invoice of the coworker at ``moment`` (an aware datetime), as a billing run would."""
+        invoice = self.builder.issue_now(self.coworkers[coworker_id], moment)
+        self.sync_lines(invoice["Id"])
+        return invoice
+
+    def credit_invoice(self, invoice_id, moment, full=True):
+        """Issue at ``moment`` a credit note for an issued invoice (all its lines, or its first), as
+        COWORKER_INVOICE_CANCEL makes; its credit goes to the invoice. Returns the credit note."""
+        original = self.coworkerinvoices[invoice_id]
+        if original["Draft"] or original["Void"] or original["CreditNote"]:
+            raise ValueError(f"invoice {invoice_id} is not an issued invoice: it cannot be credited")
+        note = self.builder.credit_now(original, moment, full)
+        self.sync_lines(note["Id"], invoice_id)
+        return note
 
     def touch_line(self, line_id, updated_on=None, **changes):
         """Change a line's own text fields (``Description``, ``DisplayAs``, ``IsHidden``, ``Position``...)

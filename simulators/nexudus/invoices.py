@@ -210,8 +210,11 @@ ISSUE, NOTE, MONEY, VOIDING = 0, 1, 2, 3
 
 
 def build_invoices(world, data):
-    """Fill ``data``'s invoice, line and ledger tables (businesses and coworkers must exist)."""
-    _Builder(world, data).run()
+    """Fill ``data``'s invoice, line and ledger tables (businesses and coworkers must exist); return the
+    builder, which issues invoices at run time too (:meth:`_Builder.issue_now`)."""
+    builder = _Builder(world, data)
+    builder.run()
+    return builder
 
 
 class _Builder:
@@ -287,6 +290,18 @@ class _Builder:
             self.finish(invoice)
         for business_id, business in self.data.businesses.items():
             business["NextInvoice"] = self.sequences[(business_id, "invoice")] + 1
+
+    def issue_now(self, coworker, moment, line_count=2):
+        """A new invoice of ``coworker`` issued (and sent) at ``moment``, with its lines and INV ledger row."""
+        invoice = self.invoice(coworker, moment, "issued")
+        invoice["SentOn"] = iso(moment)
+        self.updated[invoice["Id"]] = moment
+        self.add_lines(invoice, line_count)
+        self.issue(moment, invoice)
+        self.finish(invoice)
+        business_id = invoice["BusinessId"]
+        self.data.businesses[business_id]["NextInvoice"] = self.sequences[(business_id, "invoice")] + 1
+        return invoice
 
     # -- invoices ----------------------------------------------------------------------------------
     def number(self, business_id, series, created, long_number=False):
@@ -515,12 +530,26 @@ class _Builder:
         created = parse_datetime(original["CreatedOn"])
         created += timedelta(days=rng.randint(2, 25), seconds=rng.randrange(86400))
         note = self.invoice(self.data.coworkers[original["CoworkerId"]], created, "issued", original=original)
+        self.credit_lines(note, original, full)
+        self.updated[original["Id"]] = max(self.updated[original["Id"]], created)
+        return note
+
+    def credit_lines(self, note, original, full):
         lines = self.data.lines_of(original["Id"])
         for source in lines if full else lines[:1]:
             copied = {key: source[key] for key in CREDITED_LINE_FIELDS}
             negated = {key: Decimal("0.00") - source[key] for key in NEGATED_LINE_FIELDS}  # never -0.00
             self.line(note, **copied, **negated, CancelledCoworkerInvoiceLineUniqueId=source["UniqueId"])
-        self.updated[original["Id"]] = max(self.updated[original["Id"]], created)
+
+    def credit_now(self, original, moment, full=True):
+        """A credit note for ``original`` (all its lines, or its first) issued at ``moment``, allocated to it."""
+        note = self.invoice(self.data.coworkers[original["CoworkerId"]], moment, "issued", original=original)
+        note["SentOn"] = iso(moment)
+        self.updated[note["Id"]] = self.updated[original["Id"]] = moment
+        self.credit_lines(note, original, full)
+        self.note_issued(moment, original, note)
+        self.finish(note)
+        self.finish(original)
         return note
 
     # -- payments ----------------------------------------------------------------------------------

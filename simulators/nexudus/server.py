@@ -47,6 +47,7 @@ from .limits import WRITE_METHODS, NexudusLimits, RateLimiter, retry_after
 from .overview import OverviewMixin
 from .payments import PaymentsMixin
 from .values import THROTTLED
+from .webhooks import WebhooksMixin
 
 # table name in NexudusData: (path under /api, entity name used in filter names)
 ENTITIES = {
@@ -69,7 +70,7 @@ FAULT_MESSAGES = {
 }
 
 
-class NexudusSimulator(OverviewMixin, PaymentsMixin, NexudusAuth, SimulatorServer):
+class NexudusSimulator(OverviewMixin, WebhooksMixin, PaymentsMixin, NexudusAuth, SimulatorServer):
     def __init__(
         self,
         world=None,
@@ -80,6 +81,7 @@ class NexudusSimulator(OverviewMixin, PaymentsMixin, NexudusAuth, SimulatorServe
         refunded_amount_reading="amount",
         inclusive_reading="gross_unit_price",
         sign_in_errors="same",
+        webhook_signing="signed",
     ):
         """``limits``: a :class:`~.limits.NexudusLimits` (None: the documented ones). ``throttle_status``: 409
         as documented, or 429 as observed live; ``retry_after_on_429`` adds the header in 429 mode.
@@ -87,13 +89,16 @@ class NexudusSimulator(OverviewMixin, PaymentsMixin, NexudusAuth, SimulatorServe
         stays 0, as FAUX saw with ``COWORKER_INVOICE_REFUND``), for the seeded refunds and later ones.
         ``inclusive_reading``: how a tax-inclusive location's lines read, "gross_unit_price" or "net_lines"
         (research uncertainty 10; :mod:`.invoices`). ``sign_in_errors``: "same" (an unknown email and a wrong
-        password get one ``invalid_grant`` description) or "distinct" (an unknown email gets its own; :mod:`.auth`)."""
+        password get one ``invalid_grant`` description) or "distinct" (an unknown email gets its own; :mod:`.auth`).
+        ``webhook_signing``: "signed" (deliveries carry ``X-Nexudus-Hook-Signature`` keyed with ``sim.shared_secret``)
+        or "unsigned" (uncertainty 11; :mod:`.webhooks`)."""
         if throttle_status not in (409, 429):
             raise ValueError(f"throttle_status must be 409 or 429, not {throttle_status!r}")
         self.world = world or build_world()
         self.data = NexudusData.from_world(self.world, refunded_amount_reading, inclusive_reading)
         self.init_auth(sign_in_errors)
         self.init_payments()
+        self.init_webhooks(webhook_signing)
         self._faults = []  # prepared answers for the next API calls (None: drop the connection)
         self.limiter = RateLimiter(limits or NexudusLimits())
         self.throttle_status = throttle_status
@@ -118,6 +123,7 @@ class NexudusSimulator(OverviewMixin, PaymentsMixin, NexudusAuth, SimulatorServe
             self.route("GET", rf"/api/{path}", self._guarded(partial(self.list_records, table, entity)))
             self.route("GET", rf"/api/{path}/(?P<record_id>\d+)", self._guarded(partial(self.get_record, table)))
         self.payment_routes()  # POST a ledger entry, run invoice commands (:mod:`.payments`)
+        self.webhook_routes()  # the WebHook entity and the eWebhookAction enum (:mod:`.webhooks`)
         self.overview_routes()  # ``GET /``: the simulator's own read-only HTML page for people, not the API
 
     def _guarded(self, handler):
@@ -194,7 +200,9 @@ class NexudusSimulator(OverviewMixin, PaymentsMixin, NexudusAuth, SimulatorServe
     def touch_invoice(self, invoice_id, updated_on=None, **changes):
         """Change an invoice between two syncs and bump its UpdatedOn (see NexudusData.touch_invoice)."""
         with self.lock:
-            return dict(self.data.touch_invoice(invoice_id, updated_on, **changes))
+            invoice = self.data.touch_invoice(invoice_id, updated_on, **changes)
+            self.fire("CoworkerInvoiceUpdate", invoice)
+            return dict(invoice)
 
     def touch_line(self, line_id, updated_on=None, **changes):
         """Change a line's own text fields and bump its UpdatedOn only (see NexudusData.touch_line)."""

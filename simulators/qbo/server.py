@@ -34,6 +34,7 @@ from simulators.qbo.oauth import ACCOUNTING_SCOPE, OAuthMixin
 from simulators.qbo.overview import OverviewMixin
 from simulators.qbo.query import PACIFIC, QueryError, parse, run
 from simulators.qbo.sales import INCLUSIVE_READINGS
+from simulators.qbo.webhooks import WebhooksMixin
 from simulators.qbo.writes import WritesMixin
 from simulators.world import build_world
 
@@ -49,13 +50,17 @@ def effective_minor_version(value):
     return max(MINOR_VERSION, int(value)) if value and value.isdigit() else MINOR_VERSION
 
 
-class QboSimulator(OverviewMixin, CdcMixin, BatchMixin, WritesMixin, OAuthMixin, ThrottleMixin, SimulatorServer):
+class QboSimulator(
+    OverviewMixin, CdcMixin, BatchMixin, WebhooksMixin, WritesMixin, OAuthMixin, ThrottleMixin, SimulatorServer
+):
     """One QBO company (``company``) behind Intuit's OAuth 2.0, seeded from a shared world.
 
     ``limits`` (a :class:`~simulators.qbo.limits.QboLimits`, None for Intuit's documented ones) are the
     throttles per realm; ``clock`` is the wall clock ``now()`` adds ``clock_offset`` to (tests may pass a
     frozen one). ``inclusive_reading`` (``"net"`` or ``"gross"``, also the attribute of that name tests may
     change) is how a ``TaxInclusive`` invoice or credit memo's line amounts are read (:mod:`simulators.qbo.sales`).
+    ``webhook_format`` (``"cloudevents"`` or ``"legacy"``) is the shape of the webhooks it posts once subscribed
+    (:mod:`simulators.qbo.webhooks`).
     """
 
     def __init__(
@@ -67,6 +72,7 @@ class QboSimulator(OverviewMixin, CdcMixin, BatchMixin, WritesMixin, OAuthMixin,
         limits=None,
         clock=time.time,
         inclusive_reading="net",
+        webhook_format="cloudevents",
     ):
         if inclusive_reading not in INCLUSIVE_READINGS:
             raise ValueError(f"inclusive_reading must be one of {INCLUSIVE_READINGS}, not {inclusive_reading!r}")
@@ -78,6 +84,7 @@ class QboSimulator(OverviewMixin, CdcMixin, BatchMixin, WritesMixin, OAuthMixin,
         self.init_throttle(limits)
         self.init_oauth()
         self.init_writes()
+        self.init_webhooks(webhook_format)
         self.inclusive_reading = inclusive_reading  # "net" or "gross": a TaxInclusive document's amounts (sales.py)
         self.init_cdc()
         super().__init__(port=port)

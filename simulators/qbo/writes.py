@@ -147,6 +147,7 @@ class WritesMixin:
         else:
             row, operation = self.save(rules, body)
         self.writes.append((rules.entity, operation, row["Id"]))
+        self.notify(rules.entity, operation, row["Id"])  # a webhook, when subscribed (:mod:`.webhooks`)
         return row
 
     # -- what a person does in QuickBooks (plain Python, not HTTP) ------------------------------------

@@ -122,6 +122,18 @@ def test_refused_sign_in_keeps_nexudus_own_words(sim, stored):
     assert caught.value.detail == "The user name or password is incorrect."
 
 
+def test_webhooks_enum_add_get_and_update(sim, stored):
+    client = client_for(sim, stored)
+    actions = client.enum("eWebhookAction")
+    assert actions["CoworkerInvoiceCreate"] == 16
+    business = next(iter(sim.data.businesses))
+    hook = {"BusinessId": business, "Name": "Odoo", "Action": 16, "URL": "http://127.0.0.1:9/hook", "Active": True}
+    hook_id = client.add("webhooks", hook)
+    assert [h["Id"] for h in client.list("webhooks")] == [hook_id]
+    client.update("webhooks", {**client.get("webhooks", hook_id), "Active": False})
+    assert client.get("webhooks", hook_id)["Active"] is False
+
+
 def test_long_throttle_is_raised_with_its_wait(sim, stored):
     client = client_for(sim, stored)
     client.sign_in()
