@@ -61,6 +61,8 @@ class NexudusQboInvoice(models.Model):
         "send_requested",
         "requested_by_id",
         "tried_run_id",
+        "batch_request_id",
+        "batch_item_id",
     )
     _hand_states = ("to_send", "sending", "failed", "skipped", "to_void", "to_delete")
 

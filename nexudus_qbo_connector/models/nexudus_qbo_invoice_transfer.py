@@ -1,11 +1,10 @@
 import logging
-import uuid
 from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..tools import invoice_payload
+from ..tools import batching, invoice_payload
 from ..tools.errors import ApiError, NotFoundError, ThrottledError, TransientError
 from ..tools.matching import rate
 from ..tools.qbo_client import quote
@@ -15,7 +14,6 @@ from ..tools.transferability import MANAGERS, TAX_MAPPINGS
 _logger = logging.getLogger(__name__)
 
 LOCK_NAMESPACE = 0x4E51  # pg advisory lock class for "one worker transfers this invoice"
-REQUEST_NAMESPACE = uuid.UUID("0b7c4c7e-4b0e-4a53-9d0b-6e6578756475")
 SEND_CHUNK = 100  # invoices sent per call of the scheduled action, between two progress reports
 SENDABLE = ("to_send", "failed", "skipped", "sending", "to_void", "to_delete")
 RUN_COUNTERS = {"sent": "sent_count", "failed": "failed_count", "to_delete": "failed_count", "skipped": "skipped_count"}
@@ -189,11 +187,19 @@ class NexudusQboInvoice(models.Model):
 
     def _send_company(self, company):
         """Send these rows of ``company``; the pre-flight checks and QuickBooks' preferences are read once
-        per scheduled run (each click checks afresh)."""
+        per scheduled run (each click checks afresh). New documents go in batch requests, as do lost batch
+        answers to look up; the rest (voids, deletes, follow-ups, a single document) one row at a time."""
         company._nexudus_qbo_assert_ready()
         client = company._qbo_client()
         context = _SendContext(company, client, company._qbo_preferences(client))
-        self._move_each(lambda row: row._transfer_locked(context))
+        recovering = self.filtered(lambda r: r.transfer_state == "sending" and r.batch_request_id)
+        new = self.filtered(lambda r: r.transfer_state == "to_send" and not r.followup_pending)
+        batched = recovering | (new if len(new) > 1 else new.browse())
+        for batch_id in dict.fromkeys(recovering.mapped("batch_request_id")):
+            recovering.filtered(lambda r, b=batch_id: r.batch_request_id == b)._move_batch(context)
+        for chunk in batching.chunks(batched - recovering):
+            chunk._move_batch(context)
+        (self - batched)._move_each(lambda row: row._transfer_locked(context))
 
     def _record_failure(self, exc):
         reason = self._failure_text(exc)
@@ -209,40 +215,170 @@ class NexudusQboInvoice(models.Model):
         )
 
     def _transfer_locked(self, context):
-        cr = self.env.cr
-        cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_NAMESPACE, self.id))
-        if not cr.fetchone()[0]:  # another worker is on it
-            self._note("later", self.env._("%(name)s is being sent by another run.", name=self.display_name))
+        with self._locked() as row:
+            if row:
+                row._fresh()._transfer_fresh(context)
+
+    def _transfer_fresh(self, context):
+        # Another worker finished it meanwhile; a sent row comes back only for its follow-up.
+        if self.transfer_state == "voided" or (self.transfer_state == "sent" and not self.followup_pending):
+            self._note("already", self._in_qbo_text())
             return
-        try:
-            # A new transaction, so that the row is read as the worker that held it last left it.
-            self._commit()
-            self.invalidate_recordset()
-            # Another worker finished it meanwhile; a sent row comes back only for its follow-up.
-            if self.transfer_state == "voided" or (self.transfer_state == "sent" and not self.followup_pending):
-                self._note("already", self._in_qbo_text())
+        self._mark_tried()
+        if self.transfer_state == "to_delete":
+            if not self._finish_discard(context):
                 return
-            self._mark_tried()
-            if self.transfer_state == "to_delete":
-                if not self._finish_discard(context):
-                    return
-                if self.env.context.get("nexudus_qbo_resend") or self.send_requested:  # a person asked: send it again
-                    self.write({"transfer_state": "to_send"})
-            if self.transfer_state == "to_void":
-                self._void_in_qbo(context)
-            elif self.transfer_state == "sending":
-                self._recover(context)
-            elif self.transfer_state == "to_send":
-                self._transfer(context)
-            if self.followup_pending == "credit":
-                self._apply_credit(context)
-            if self.transfer_state == "sent" and not self.is_credit_note:
-                # Credit notes sent before their invoice are applied as soon as it is in QuickBooks.
-                self.search([("original_invoice_id", "=", self.id), ("followup_pending", "=", "credit")])._apply_credit(
-                    context
-                )
-        finally:
-            cr.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_NAMESPACE, self.id))
+            if self.env.context.get("nexudus_qbo_resend") or self.send_requested:  # a person asked: send it again
+                self.write({"transfer_state": "to_send"})
+        if self.transfer_state == "to_void":
+            self._void_in_qbo(context)
+        elif self.transfer_state == "sending":
+            self._recover(context)
+        elif self.transfer_state == "to_send":
+            self._transfer(context)
+        self._followups(context)
+
+    def _followups(self, context):
+        """Apply the credit of sent credit notes, and of those that waited for these invoices."""
+        self.filtered(lambda r: r.followup_pending == "credit")._apply_credit(context)
+        invoices = self.filtered(lambda r: r.transfer_state == "sent" and not r.is_credit_note)
+        if invoices:  # credit notes sent before their invoice are applied as soon as it is in QuickBooks
+            waiting = self.search([("original_invoice_id", "in", invoices.ids), ("followup_pending", "=", "credit")])
+            waiting._apply_credit(context)
+
+    # -- in batch requests -------------------------------------------------------------------------
+    def _move_batch(self, context):
+        """Send these new rows (at most a batch) in one batch request, or look up the batch these rows in
+        *Sending* went in. Same protocol as one row: lock, re-read, commit *Sending*, call, record."""
+        with self._locked() as rows:
+            rows._fresh()
+            done = rows.filtered(
+                lambda r: r.transfer_state == "voided" or (r.transfer_state == "sent" and not r.followup_pending)
+            )
+            for row in done:
+                row._note("already", row._in_qbo_text())
+            recovering = rows.filtered(lambda r: r.transfer_state == "sending" and r.batch_request_id)
+            new = rows.filtered(lambda r: r.transfer_state == "to_send" and not r.followup_pending)
+            (rows - done - recovering - new)._move_each(lambda row: row._transfer_fresh(context))
+            (recovering | new)._mark_tried()
+            new._evaluate()
+            self._commit()
+            payloads = (recovering | new)._payloads(context)
+            if recovering:
+                recovering.filtered(lambda r: r in payloads)._recover_batch(context, payloads)
+            new = new.filtered(lambda r: r in payloads and r.transfer_state == "to_send")
+            if new:
+                new._send_batch(context, payloads)
+            (recovering | new).filtered(lambda r: r.transfer_state == "sent")._followups(context)
+
+    def _payloads(self, context):
+        """Each row's payload, by row; a row whose payload cannot be built fails (``_move_each``)."""
+        payloads = {}
+
+        def build(row):
+            payloads[row] = row._payload(context)
+
+        self._move_each(build)
+        return payloads
+
+    def _send_batch(self, context, payloads):
+        keys = sorted(f"{row.nexudus_id}:{row.request_revision}" for row in self)
+        batch_id = batching.request_id(context.realm, "invoices", *keys)
+        now = fields.Datetime.now()
+        for position, row in enumerate(self, 1):
+            row.write(
+                {
+                    "transfer_state": "sending",
+                    "request_id": row._request_id(context),
+                    "batch_request_id": batch_id,
+                    "batch_item_id": batching.item_id(position),
+                    "attempts": row.attempts + 1,
+                    "last_transfer_at": now,
+                }
+            )
+        self._commit()  # the rows say "sending" before the request leaves
+        self._call_batch(context, payloads)
+
+    def _call_batch(self, context, payloads):
+        """Send the batch these rows are in (their ``batch_request_id``) and record each row's answer."""
+        items = [
+            {"bId": row.batch_item_id, "operation": "create", payloads[row].entity: payloads[row].body} for row in self
+        ]
+        try:
+            answers = context.client.batch(items, request_id=self[:1].batch_request_id)
+        except ThrottledError:
+            self.write({"transfer_state": "to_send", "batch_request_id": False, "batch_item_id": False})
+            self._commit()  # refused unprocessed: nothing reached QuickBooks
+            raise
+        except TransientError as exc:
+            self._unanswered(exc)
+            return
+        except ApiError:  # refused as a whole: each goes on its own, so that a refusal names its invoice
+            self.write({"transfer_state": "to_send", "batch_request_id": False, "batch_item_id": False})
+            self._commit()
+            self._move_each(lambda row: row._transfer(context))
+            return
+        for row in self:
+            row._record_answer(context, payloads[row], answers.get(row.batch_item_id))
+
+    def _unanswered(self, exc):
+        reason = self.env._(
+            "QuickBooks did not answer (%(error)s). The invoice stays “Sending” and is looked up in "
+            "QuickBooks before anything is sent again.",
+            error=translated(self.env, exc),
+        )
+        for row in self:
+            row.message_post(body=reason)
+        self._note("later", reason)
+        self._commit()
+
+    def _record_answer(self, context, payload, answer):
+        """Record this row's entry of a batch answer: its document, or its refusal."""
+        if not answer:
+            self._unanswered(TransientError(self.env._("no answer for this invoice"), service="QuickBooks"))
+        elif "Fault" in answer:
+            self._record_failure(context.client.item_error(answer))
+            self._commit()
+        else:
+            self._record_sent(context, payload, answer.get(payload.entity) or {})
+
+    def _recover_batch(self, context, payloads):
+        """These rows went in one batch whose answer was lost: adopt what one query per entity finds in
+        QuickBooks, and send the rest again in the same batch request (QuickBooks answers a repeated request id
+        with its first answer; a forgotten one sends only what is not there)."""
+        found = self._find_batch_in_qbo(context, payloads)
+        for row, document in found.items():
+            row.message_post(
+                body=self.env._("Found in QuickBooks after an interrupted transfer: adopted, not sent again.")
+            )
+            row._record_sent(context, payloads[row], document, outcome="already")
+        missing = self.filtered(lambda r: r not in found)
+        if missing:
+            missing._call_batch(context, payloads)
+
+    def _find_batch_in_qbo(self, context, payloads):
+        """The QuickBooks documents of these rows, by row: one query per entity for their numbers (a row
+        without a number is looked up on its own), each matched by the marker in its memo."""
+        found = {}
+        for entity in {payloads[row].entity for row in self}:
+            rows = self.filtered(lambda r, e=entity: payloads[r].entity == e)
+            numbered = rows.filtered(lambda r: payloads[r].doc_number)
+            if numbered:
+                numbers = ", ".join(quote(payloads[row].doc_number) for row in numbered)
+                documents = context.client.query_all(entity, f"DocNumber IN ({numbers})")
+                for row in numbered:
+                    marker = payloads[row].marker
+                    document = next((d for d in documents if marker in (d.get("PrivateNote") or "")), None)
+                    if document:
+                        found[row] = document
+            for row in rows - numbered:
+                document = row._find_in_qbo(context, payloads[row])
+                if document:
+                    found[row] = document
+        return found
+
+    def _request_id(self, context):
+        return batching.request_id(context.realm, self.nexudus_id, self.request_revision)
 
     def _transfer(self, context):
         self._evaluate()
@@ -250,11 +386,13 @@ class NexudusQboInvoice(models.Model):
             self._commit()
             return
         payload = self._payload(context)
-        request_id = str(uuid.uuid5(REQUEST_NAMESPACE, f"{context.realm}:{self.nexudus_id}:{self.request_revision}"))
+        request_id = self._request_id(context)
         self.write(
             {
                 "transfer_state": "sending",
                 "request_id": request_id,
+                "batch_request_id": False,
+                "batch_item_id": False,
                 "attempts": self.attempts + 1,
                 "last_transfer_at": fields.Datetime.now(),
             }
@@ -267,14 +405,7 @@ class NexudusQboInvoice(models.Model):
             self._commit()
             raise
         except TransientError as exc:
-            reason = self.env._(
-                "QuickBooks did not answer (%(error)s). The invoice stays “Sending” and is looked up in "
-                "QuickBooks before anything is sent again.",
-                error=translated(self.env, exc),
-            )
-            self.message_post(body=reason)
-            self._note("later", reason)
-            self._commit()
+            self._unanswered(exc)
             return
         self._record_sent(context, payload, document)
 

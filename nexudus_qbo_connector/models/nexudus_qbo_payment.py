@@ -45,6 +45,8 @@ class NexudusQboPayment(models.Model):
         "last_transfer_at",
         "tried_run_id",
         "requested_by_id",
+        "batch_request_id",
+        "batch_item_id",
     )
     _hand_states = ("to_send", "sending", "held", "failed", "attention", "review")
 

@@ -433,23 +433,14 @@ class NexudusQboPayment(models.Model):
         run._count(self.company_id, self.invoice_id.location_id, "payments_failed", rows=self)
 
     def _move_locked(self, context):
-        cr = self.env.cr
-        cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_NAMESPACE, self.id))
-        if not cr.fetchone()[0]:
-            self._note("later", self.env._("%(name)s is being moved by another run.", name=self.display_name))
-            return
-        try:
-            self._commit()
-            self.invalidate_recordset()
-            if self.state not in MOVABLE:
+        with self._locked() as row:
+            if not row or row._fresh().state not in MOVABLE:
                 return
-            self._mark_tried()
-            if self.direction == "nexudus_to_qbo":
-                self._to_qbo(context)
+            row._mark_tried()
+            if row.direction == "nexudus_to_qbo":
+                row._to_qbo(context)
             else:
-                self._to_nexudus(context)
-        finally:
-            cr.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_NAMESPACE, self.id))
+                row._to_nexudus(context)
 
     def _hold(self, reason, waiting_for):
         if self.state != "held" or self.reason != reason:

@@ -1,5 +1,6 @@
 import logging
 from collections import Counter
+from contextlib import contextmanager
 from datetime import timedelta
 
 from markupsafe import Markup, escape
@@ -109,7 +110,7 @@ class NexudusQboTransferMixin(models.AbstractModel):
     _reason_field = "reason"
     # The queue's fields: the connector's record of where each row stands in both services. Each model lists
     # all of its own (this one is the mixin's): only the connector's code writes them (``_check_queue_fields``).
-    _queue_fields = ("tried_run_id", "requested_by_id")
+    _queue_fields = ("tried_run_id", "requested_by_id", "batch_request_id", "batch_item_id")
     # The states a Manager may close with "Mark as dealt with" (the others are final already).
     _hand_states = ()
     _lock_namespace = None  # the class of the advisory lock a worker holds on a row it moves
@@ -117,6 +118,14 @@ class NexudusQboTransferMixin(models.AbstractModel):
     tried_run_id = fields.Many2one(
         "nexudus.qbo.run", "Last tried in run", readonly=True, copy=False, index="btree_not_null", ondelete="set null"
     )
+    batch_request_id = fields.Char(
+        "Batch request ID",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The QuickBooks batch request that carried the row last: a lost answer is looked up for the whole batch.",
+    )
+    batch_item_id = fields.Char("Batch item ID", readonly=True, copy=False, help="The row's bId in its batch request.")
     requested_by_id = fields.Many2one(
         "res.users",
         "Handed to the scheduled action by",
@@ -233,6 +242,37 @@ class NexudusQboTransferMixin(models.AbstractModel):
             raise UserError(
                 self.env._("%(row)s is being sent right now: try again in a minute.", row=self.display_name)
             )
+
+    @contextmanager
+    def _locked(self):
+        """Yield those of these rows no other worker is moving, each under a session advisory lock
+        (``_lock_namespace``) held until the block ends; the others are noted as left to that worker. The
+        block commits what it did; on an error it is rolled back before the locks are released, so that no
+        other worker takes a row while this transaction still holds an uncommitted write of it."""
+        cr = self.env.cr
+        held = []
+        for row in self:
+            cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (self._lock_namespace, row.id))
+            if cr.fetchone()[0]:
+                held.append(row.id)
+            else:
+                row._note("later", self.env._("%(name)s is being sent by another run.", name=row.display_name))
+        try:
+            yield self.browse(held)
+            if held:
+                self._commit()
+        except BaseException:
+            cr.rollback()
+            raise
+        finally:
+            for row_id in held:
+                cr.execute("SELECT pg_advisory_unlock(%s, %s)", (self._lock_namespace, row_id))
+
+    def _fresh(self):
+        """These rows as the worker that moved them last left them: a new transaction, the cache dropped."""
+        self._commit()
+        self.invalidate_recordset()
+        return self
 
     def _note(self, kind, reason=None):
         """Count these rows under ``kind`` in the outcome of the person's action running, if any."""

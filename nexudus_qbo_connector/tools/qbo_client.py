@@ -274,6 +274,30 @@ class QboClient(ApiClient):
         )
         return answer.get(entity) or {}
 
+    def batch(self, items, *, request_id):
+        """Send ``items`` (``BatchItemRequest`` entries, at most 30, each with its ``bId``) in one batch request
+        and return each item's ``BatchItemResponse`` entry by ``bId``: the entity, a ``QueryResponse`` or a
+        ``Fault`` (see :meth:`item_error`). ``request_id`` (at most 36 characters) makes the batch idempotent."""
+        answer = self.call(
+            "POST",
+            "batch",
+            params={"requestid": request_id},
+            data=wire_json({"BatchItemRequest": items}).encode("utf-8"),
+            headers={"Content-Type": "application/json"},
+        )
+        return {entry.get("bId"): entry for entry in answer.get("BatchItemResponse") or []}
+
+    def item_error(self, entry):
+        """The typed error of a batch item answered with a ``Fault``, as the same fault of a single request."""
+        message, detail, code = _fault(entry)
+        kw = {"service": self.service, "code": code, "detail": detail}
+        message = message or _lt("QuickBooks refused it without saying why.")
+        if code in AUTH_CODES:
+            return AuthError(message, **kw)
+        if code in NOT_FOUND_CODES:
+            return NotFoundError(message, **kw)
+        return RejectedError(message, **kw)
+
     # -- errors ----------------------------------------------------------------------------------
     def _error_from_response(self, response):
         status = response.status_code
