@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..tools import ledger, payment_payload
+from ..tools import batching, ledger, payment_payload
 from ..tools.errors import ApiError, ThrottledError, TransientError
 from ..tools.invoice_payload import money
 from ..tools.moments import READ_OVERLAP, naive_utc, nexudus_minute
@@ -424,7 +424,11 @@ class NexudusQboPayment(models.Model):
             rows = self.filtered(lambda r, c=company: r.company_id == c and r.state in MOVABLE)
             context = _PaymentContext(company)
             ordered = rows.sorted(lambda r: (r.payment_date or fields.Date.today(), r.id))
-            ordered._move_each(lambda row, context=context: row._move_locked(context))
+            batched = ordered.filtered(lambda r: r.direction == "nexudus_to_qbo" and r.kind == "payment")
+            batched = batched if len(batched) > 1 else batched.browse()
+            for chunk in batching.chunks(batched):
+                chunk._move_batch(context)
+            (ordered - batched)._move_each(lambda row, context=context: row._move_locked(context))
 
     def _record_failure(self, exc):
         self.write({"state": "failed", "request_revision": self.request_revision + 1})
@@ -488,15 +492,19 @@ class NexudusQboPayment(models.Model):
             self._unbegin()
             raise
         except TransientError as exc:
-            reason = self.env._(
-                "%(service)s did not answer (%(error)s): looked up before any resend.",
-                service=exc.service,
-                error=translated(self.env, exc),
-            )
-            self.message_post(body=reason)
-            self._note("later", reason)
-            self._commit()
+            self._unanswered(exc)
             return False, None
+
+    def _unanswered(self, exc):
+        reason = self.env._(
+            "%(service)s did not answer (%(error)s): looked up before any resend.",
+            service=exc.service,
+            error=translated(self.env, exc),
+        )
+        for row in self:
+            row.message_post(body=reason)
+        self._note("later", reason)
+        self._commit()
 
     def _unbegin(self):
         """The service refused the request unprocessed (asked to wait): nothing reached it."""
@@ -514,12 +522,37 @@ class NexudusQboPayment(models.Model):
 
     # -- Nexudus → QuickBooks -----------------------------------------------------------------------
     def _to_qbo(self, context):
+        if not self._qbo_ready(context):
+            return None
+        if self.kind == "credit":
+            return self._credit_in_qbo(context)
+        if self.kind == "refund":
+            return self._refund_in_qbo(context, -money(self.amount))
+        deposit = self._deposit_or_hold(context)
+        if not deposit:
+            return None
+        entry = self._source()
+        request_id = self.request_id if self.state == "sending" else self._request_id(context)
+        if self.state == "sending":
+            found = self._find_qbo_payment(context, entry)
+            if found:
+                return self._adopt(found)
+        qbo_invoice = context.client.get("Invoice", self.invoice_id.qbo_id)
+        body = self._qbo_body(context, entry, qbo_invoice, deposit, money(qbo_invoice.get("Balance")))
+        payment = self._save_payment(context, body, request_id)
+        if not payment:
+            return None
+        return self._recorded(payment)
+
+    def _qbo_ready(self, context):
+        """Whether the payment may go to QuickBooks now; if not, it is held, saying why."""
         invoice = self.invoice_id
         hold = context.hold_reason()
         if hold:
-            return self._hold(hold, "settings")
+            self._hold(hold, "settings")
+            return False
         if invoice.transfer_state not in ("sent",) or not invoice.qbo_id:
-            return self._hold(
+            self._hold(
                 self.env._(
                     "Waiting for %(invoice)s to be in QuickBooks (it is “%(state)s”): the payment follows it.",
                     invoice=invoice.display_name,
@@ -529,13 +562,14 @@ class NexudusQboPayment(models.Model):
                 ),
                 "invoice",
             )
-        if self.kind == "credit":
-            return self._credit_in_qbo(context)
-        if self.kind == "refund":
-            return self._refund_in_qbo(context, -money(self.amount))
-        deposit = context.deposit_account(invoice.location_id)
+            return False
+        return True
+
+    def _deposit_or_hold(self, context):
+        """The QuickBooks account the payment is deposited to; without one, the payment is held."""
+        deposit = context.deposit_account(self.invoice_id.location_id)
         if not deposit:
-            return self._hold(
+            self._hold(
                 self.env._(
                     "No QuickBooks account to deposit payments to. Fix (%(who)s): map the Nexudus Payments account "
                     "in %(where)s, or (%(admins)s) choose the Payments account in %(settings)s.",
@@ -546,47 +580,156 @@ class NexudusQboPayment(models.Model):
                 ),
                 "settings",
             )
-        entry = self._source()
+        return deposit
+
+    def _qbo_body(self, context, entry, qbo_invoice, deposit, balance):
+        """The QuickBooks Payment of this row, applied to ``qbo_invoice`` with ``balance`` still open."""
         amount = money(self.amount)
-        request_id = self.request_id if self.state == "sending" else self._request_id(context)
-        if self.state == "sending":
-            found = self._find_qbo_payment(context, entry)
-            if found:
-                return self._done(
-                    self.env._("Found in QuickBooks after an interrupted transfer: adopted."),
-                    already=True,
-                    qbo_payment_id=found["Id"],
-                )
-        qbo_invoice = context.client.get("Invoice", invoice.qbo_id)
-        if money(qbo_invoice.get("Balance")) < amount:
+        if balance < amount:
             raise UserError(
                 self.env._(
                     "Payment of %(amount)s is more than the %(balance)s still open on %(invoice)s in QuickBooks. "
                     "Fix: check the invoice's payments in both systems.",
                     amount=amount,
-                    balance=money(qbo_invoice.get("Balance")),
-                    invoice=invoice.display_name,
+                    balance=balance,
+                    invoice=self.invoice_id.display_name,
                 )
             )
         method_id, method_note = context.method(entry.get("PaymentGatewayName"))
         if method_note:
             self.message_post(body=method_note)
-        body = payment_payload.qbo_payment(
+        return payment_payload.qbo_payment(
             entry,
             amount,
-            invoice_id=invoice.qbo_id,
+            invoice_id=self.invoice_id.qbo_id,
             customer_id=qbo_invoice["CustomerRef"]["value"],
             deposit_account_id=deposit,
             method_id=method_id,
             currency=(qbo_invoice.get("CurrencyRef") or {}).get("value") if context.multicurrency else None,
         )
-        payment = self._save_payment(context, body, request_id)
-        if not payment:
-            return None
-        self._done(
-            self.env._("Recorded in QuickBooks as payment %(id)s (%(amount)s).", id=payment["Id"], amount=amount),
+
+    def _adopt(self, found):
+        return self._done(
+            self.env._("Found in QuickBooks after an interrupted transfer: adopted."),
+            already=True,
+            qbo_payment_id=found["Id"],
+        )
+
+    def _recorded(self, payment):
+        return self._done(
+            self.env._(
+                "Recorded in QuickBooks as payment %(id)s (%(amount)s).", id=payment["Id"], amount=money(self.amount)
+            ),
             qbo_payment_id=payment["Id"],
         )
+
+    # -- in batch requests -------------------------------------------------------------------------
+    def _move_batch(self, context):
+        """Send these payments (at most a batch) in one batch request, under the same protocol as one:
+        lock, re-read, look up those in *Sending* with one query, commit *Sending*, call, record."""
+        with self._locked() as rows:
+            rows = rows._fresh().filtered(lambda r: r.state in MOVABLE)
+            rows._mark_tried()
+            self._commit()
+            deposits = {}
+
+            def check(row):
+                if row._qbo_ready(context):
+                    deposits[row] = row._deposit_or_hold(context)
+
+            rows._move_each(check)
+            ready = rows.filtered(lambda r: deposits.get(r))
+            found = ready.filtered(lambda r: r.state == "sending")._find_qbo_payments(context)
+            for row, payment in found.items():
+                row._adopt(payment)
+            bodies = (ready - ready.browse([row.id for row in found]))._qbo_bodies(context, deposits)
+            if bodies:
+                ready.filtered(lambda r: r in bodies)._send_batch(context, bodies)
+
+    def _find_qbo_payments(self, context):
+        """These rows' payments already in QuickBooks, by row: one query for their reference numbers, each
+        matched by the marker in its memo."""
+        if not self:
+            return {}
+        entries = {row: row._source() for row in self}
+        numbers = ", ".join(dict.fromkeys(quote(str(entry["Id"])[:21]) for entry in entries.values()))
+        payments = context.client.query_all("Payment", f"PaymentRefNum IN ({numbers})")
+        found = {}
+        for row, entry in entries.items():
+            marker = payment_payload.nexudus_marker(entry["Id"])
+            payment = next((p for p in payments if marker in (p.get("PrivateNote") or "")), None)
+            if payment:
+                found[row] = payment
+        return found
+
+    def _qbo_bodies(self, context, deposits):
+        """Each row's QuickBooks Payment, by row, from one query for their invoices; a payment more than its
+        invoice still has open (counting those before it in the batch) fails."""
+        if not self:
+            return {}
+        ids = ", ".join(dict.fromkeys(quote(row.invoice_id.qbo_id) for row in self))
+        invoices = {row["Id"]: row for row in context.client.query_all("Invoice", f"Id IN ({ids})")}
+        balances = {key: money(row.get("Balance")) for key, row in invoices.items()}
+        bodies = {}
+
+        def build(row):
+            qbo_invoice = invoices.get(row.invoice_id.qbo_id)
+            if not qbo_invoice:
+                raise UserError(
+                    self.env._(
+                        "%(invoice)s is no longer in QuickBooks (ID %(id)s): its payment cannot be applied to it. Fix: "
+                        "check whether it was deleted in QuickBooks.",
+                        invoice=row.invoice_id.display_name,
+                        id=row.invoice_id.qbo_id,
+                    )
+                )
+            bodies[row] = row._qbo_body(context, row._source(), qbo_invoice, deposits[row], balances[qbo_invoice["Id"]])
+            balances[qbo_invoice["Id"]] -= money(row.amount)
+
+        self._move_each(build)
+        return bodies
+
+    def _send_batch(self, context, bodies):
+        keys = sorted(f"{row.nexudus_ledger_id}:{row.request_revision}" for row in self)
+        batch_id = batching.request_id(context.realm, "payments", *keys)
+        now = fields.Datetime.now()
+        for position, row in enumerate(self, 1):
+            row.write(
+                {
+                    "state": "sending",
+                    "waiting_for": False,
+                    "request_id": row._request_id(context),
+                    "batch_request_id": batch_id,
+                    "batch_item_id": batching.item_id(position),
+                    "attempts": row.attempts + 1,
+                    "last_transfer_at": now,
+                }
+            )
+        self._commit()  # "sending" is on record before the request leaves
+        items = [{"bId": row.batch_item_id, "operation": "create", "Payment": bodies[row]} for row in self]
+        try:
+            answers = context.client.batch(items, request_id=batch_id)
+        except ThrottledError:
+            self.write({"state": "to_send", "batch_request_id": False, "batch_item_id": False})
+            self._commit()  # refused unprocessed: nothing reached QuickBooks
+            raise
+        except TransientError as exc:
+            self._unanswered(exc)
+            return
+        except ApiError:  # refused as a whole: each goes on its own, so that a refusal names its payment
+            self.write({"state": "to_send", "batch_request_id": False, "batch_item_id": False})
+            self._commit()
+            self._move_each(lambda row: row._to_qbo(context))
+            return
+        for row in self:
+            answer = answers.get(row.batch_item_id)
+            if not answer:
+                row._unanswered(TransientError(self.env._("no answer for this payment"), service="QuickBooks"))
+            elif "Fault" in answer:
+                row._record_failure(context.client.item_error(answer))
+                row._commit()
+            else:
+                row._recorded(answer.get("Payment") or {})
 
     def _request_id(self, context):
         key = (

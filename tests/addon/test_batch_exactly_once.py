@@ -1,11 +1,21 @@
 from collections import Counter
+from decimal import Decimal
 from unittest.mock import patch
 
 from odoo.sql_db import db_connect
 from odoo.tests import tagged
 
+from . import test_payments
 from .common import FreshServicesCase
-from .transfer_common import complete_mappings, import_invoices, link_customers, prepare_transfers, qbo_rows, send
+from .transfer_common import (
+    complete_mappings,
+    import_invoices,
+    link_customers,
+    money,
+    prepare_transfers,
+    qbo_rows,
+    send,
+)
 
 
 @tagged("standard", "post_install", "-at_install")
@@ -185,3 +195,94 @@ class TestBatchExactlyOnce(FreshServicesCase):
         self.qbo.clock_offset += 61
         send(self, self.rows)
         self.assertOnceEach()
+
+
+@tagged("standard", "post_install", "-at_install")
+class TestPaymentBatchExactlyOnce(FreshServicesCase):
+    """Payments from Nexudus go to QuickBooks in batch requests, each once."""
+
+    world_sizes = test_payments.TestPayments.world_sizes
+
+    def setUp(self):
+        super().setUp()
+        prepare_transfers(self).write({"nexudus_qbo_send_payments": True})
+        complete_mappings(self)
+        london = self.env["nexudus.qbo.location"].search([("name", "=", "London Bridge")])
+        ready = import_invoices(self).filtered(lambda r: r.transfer_state == "to_send" and not r.is_credit_note)
+        self.first, self.second = ready.filtered(lambda r: r.location_id == london)[:2]
+        send(self, self.first | self.second)
+        self.payments = self.env["nexudus.qbo.payment"]
+
+    nexudus_ledger = test_payments.TestPayments.nexudus_ledger
+
+    def run_payments(self):
+        with self.enter_registry_test_mode():
+            self.payments.action_import_from_nexudus()
+        self.env.invalidate_all()
+        return self.mine()
+
+    mine = test_payments.TestPayments.mine
+    total = test_payments.TestPayments.total
+    nexudus_invoice = test_payments.TestPayments.nexudus_invoice
+
+    def _paid_both(self):
+        for invoice in (self.first, self.second):
+            self.nexudus_ledger(invoice, self.total(invoice))
+
+    def _batches(self):
+        return [p for _m, path, p in self.qbo.request_log if path.endswith("/batch")]
+
+    def _payment_queries(self):
+        return [p for _m, path, p in self.qbo.request_log if "FROM Payment WHERE PaymentRefNum" in p.get("query", "")]
+
+    def test_two_payments_go_in_one_batch(self):
+        self._paid_both()
+        before = len(self._batches())
+        rows = self.run_payments()
+        self.assertEqual(rows.mapped("state"), ["sent", "sent"], rows.mapped("reason"))
+        self.assertEqual(len(self._batches()) - before, 1)
+        self.assertEqual(len(set(rows.mapped("batch_request_id"))), 1)
+        self.assertEqual(len(qbo_rows(self, "Payment")), 2)
+        for invoice in (self.first, self.second):
+            self.assertEqual(money(self.qbo.company.table("Invoice").get(invoice.qbo_id)["Balance"]), 0)
+
+    def test_a_lost_batch_answer_is_looked_up_with_one_query(self):
+        self._paid_both()
+        self.qbo.drop_response_after_commit()
+        self.qbo.fail_next_write(count=2, status=503)
+        rows = self.run_payments()
+        self.assertEqual(rows.mapped("state"), ["sending", "sending"])
+        self.assertEqual(len(qbo_rows(self, "Payment")), 2, "QuickBooks did record them")
+        queries, batches = len(self._payment_queries()), len(self._batches())
+        with self.enter_registry_test_mode():
+            rows.action_send()
+        self.assertEqual(rows.mapped("state"), ["sent", "sent"], rows.mapped("reason"))
+        self.assertEqual(len(qbo_rows(self, "Payment")), 2, "nothing doubled")
+        self.assertEqual(len(self._payment_queries()) - queries, 1)
+        self.assertEqual(len(self._batches()), batches)
+
+    def test_a_crash_between_the_call_and_the_commit_is_recovered_without_duplicate(self):
+        self._paid_both()
+        model = type(self.env["nexudus.qbo.payment"])
+        crashed = False
+        with patch.object(model, "_recorded", side_effect=RuntimeError("worker killed")):
+            try:
+                self.run_payments()
+            except RuntimeError:
+                crashed = True
+        self.assertTrue(crashed)
+        rows = self.mine()
+        self.assertEqual(rows.mapped("state"), ["sending", "sending"], "committed before the call")
+        with self.enter_registry_test_mode():
+            rows.action_send()
+        self.assertEqual(rows.mapped("state"), ["sent", "sent"])
+        self.assertEqual(len(qbo_rows(self, "Payment")), 2)
+
+    def test_a_payment_refused_in_the_batch_fails_alone(self):
+        self._paid_both()
+        self.qbo.company.table("Invoice").get(self.second.qbo_id)["Balance"] = Decimal("0.01")  # paid in QuickBooks
+        rows = self.run_payments()
+        first, second = (rows.filtered(lambda r, i=i: r.invoice_id == i) for i in (self.first, self.second))
+        self.assertEqual((first.state, second.state), ("sent", "failed"))
+        self.assertIn("more than the 0.01 still open", second.reason)
+        self.assertEqual(len(qbo_rows(self, "Payment")), 1)
