@@ -3,13 +3,14 @@ import hashlib
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from ..tools import matching
-from ..tools.errors import ApiError, RejectedError
+from ..tools import batching, matching
+from ..tools.errors import ApiError, RejectedError, TransientError
 from ..tools.qbo_client import quote
 from ..tools.texts import translated
 from ..tools.transferability import CUSTOMER_LINKS, MANAGERS
 
 DUPLICATE_NAME = "6240"
+BATCH_THRESHOLD = 6  # fewer new customers than this are made one at a time, sparing the batch budget
 LINK_LOCK_NAMESPACE = 0x4E52  # pg advisory lock class for "one worker links this Nexudus customer"
 NAME_LOCK_NAMESPACE = 0x4E53  # pg advisory lock class for "one worker gives out this QuickBooks name"
 
@@ -179,6 +180,10 @@ class NexudusQboCustomerLink(models.Model):
                     error=translated(self.env, exc),
                 )
             ) from exc
+        return self._link(company, coworker, row, kind, reasons)
+
+    def _link(self, company, coworker, row, kind, reasons):
+        """Record the QuickBooks customer ``row`` and link ``coworker`` to it."""
         customer = company._nexudus_qbo_store_customer(row)
         return self.create(
             {
@@ -298,6 +303,13 @@ class NexudusQboCustomerLink(models.Model):
         return client.call("POST", "customer", json=body)["Customer"]
 
     def _create_customer(self, company, client, coworker, name, currency):
+        body = self._customer_body(coworker, name, currency)
+        digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:12]
+        request_id = f"nqc-cust-{company.id}-{coworker['Id']}-{digest}"
+        return client.call("POST", "customer", params={"requestid": request_id}, json=body)["Customer"]
+
+    @staticmethod
+    def _customer_body(coworker, name, currency):
         body = {"DisplayName": name, "Notes": matching.customer_marker(coworker["Id"])}
         company_name = matching.clean_name(coworker.get("CompanyName"))
         if company_name:
@@ -307,6 +319,83 @@ class NexudusQboCustomerLink(models.Model):
             body["PrimaryEmailAddr"] = {"Address": email}
         if currency:
             body["CurrencyRef"] = {"value": currency}
-        digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:12]
-        request_id = f"nqc-cust-{company.id}-{coworker['Id']}-{digest}"
-        return client.call("POST", "customer", params={"requestid": request_id}, json=body)["Customer"]
+        return body
+
+    # -- many new customers at once: in a batch request ------------------------------------------------
+    def _create_in_batch(self, company, context, invoices):
+        """Create, in one batch request before the invoices' own, the QuickBooks customers of the Nexudus
+        ``invoices`` (dicts) that have no link yet and whose name no QuickBooks customer holds (one query
+        tells); the others are linked one at a time (``_resolve_for_invoice``: adopting, sharing, renaming).
+        A lost answer needs nothing: the next link finds the customer by its name and note, and adopts it."""
+        wanted = {}
+        for invoice in invoices:
+            wanted.setdefault(invoice.get("CoworkerId"), invoice.get("CurrencyCode") if context.multicurrency else None)
+        linked = self.search([("company_id", "=", company.id), ("nexudus_coworker_id", "in", list(wanted))])
+        coworkers = self.env["nexudus.qbo.coworker"].search(
+            [
+                ("company_id", "=", company.id),
+                ("nexudus_id", "in", list(set(wanted) - set(linked.mapped("nexudus_coworker_id")))),
+            ]
+        )
+        names = {}  # one coworker per name: the others share or rename it afterwards, one at a time
+        for coworker in (row._record() for row in coworkers):
+            name = self._base_name(coworker)
+            if name:
+                names.setdefault(matching.clean_name(name).casefold(), (coworker, name))
+        if len(names) < BATCH_THRESHOLD:
+            return
+        cr = self.env.cr
+        held = []
+        try:
+            for coworker, name in names.values():
+                keys = ((LINK_LOCK_NAMESPACE, coworker["Id"]), (NAME_LOCK_NAMESPACE, _name_lock_key(name)))
+                for key in keys:
+                    cr.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
+                    if cr.fetchone()[0]:
+                        held.append(key)
+            self.env["ir.cron"]._commit_progress()
+            free = [
+                (coworker, name)
+                for coworker, name in names.values()
+                if {(LINK_LOCK_NAMESPACE, coworker["Id"]), (NAME_LOCK_NAMESPACE, _name_lock_key(name))} <= set(held)
+                and not self.search_count(
+                    [("company_id", "=", company.id), ("nexudus_coworker_id", "=", coworker["Id"])]
+                )
+            ]
+            self._create_free_names(company, context, free[: batching.BATCH_SIZE], wanted)
+        finally:
+            for key in held:
+                cr.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+
+    def _create_free_names(self, company, context, candidates, currencies):
+        if len(candidates) < BATCH_THRESHOLD:
+            return
+        listed = ", ".join(quote(name) for _coworker, name in candidates)
+        taken = context.client.query_all("Customer", f"DisplayName IN ({listed}) AND Active IN (true, false)")
+        free = [
+            (coworker, name)
+            for coworker, name in candidates
+            if not any(matching.same_name(row.get("DisplayName"), name) for row in taken)
+        ]
+        if len(free) < BATCH_THRESHOLD:
+            return
+        items = [
+            {
+                "bId": batching.item_id(position),
+                "operation": "create",
+                "Customer": self._customer_body(coworker, name, currencies[coworker["Id"]]),
+            }
+            for position, (coworker, name) in enumerate(free, 1)
+        ]
+        keys = sorted(f"{coworker['Id']}:{name}" for coworker, name in free)
+        try:
+            answers = context.client.batch(items, request_id=batching.request_id(context.realm, "customers", *keys))
+        except TransientError:
+            return  # each is looked up by name when its invoice is sent
+        except RejectedError:
+            return  # each is made on its own, so that a refusal names its customer
+        for item, (coworker, _name) in zip(items, free, strict=True):
+            row = (answers.get(item["bId"]) or {}).get("Customer")
+            if row:
+                self._link(company, coworker, row, "created", [])
+        self.env["ir.cron"]._commit_progress()

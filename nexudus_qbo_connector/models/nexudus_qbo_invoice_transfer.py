@@ -263,6 +263,9 @@ class NexudusQboInvoice(models.Model):
             (recovering | new)._mark_tried()
             new._evaluate()
             self._commit()
+            new = new.filtered(lambda r: r.transfer_state == "to_send")
+            links = self.env["nexudus.qbo.customer.link"]
+            links._create_in_batch(context.company, context, [row._nexudus_record() for row in new])
             payloads = (recovering | new)._payloads(context)
             if recovering:
                 recovering.filtered(lambda r: r in payloads)._recover_batch(context, payloads)

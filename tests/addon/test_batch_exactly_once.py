@@ -41,6 +41,9 @@ class TestBatchExactlyOnce(FreshServicesCase):
             if path.rstrip("/").endswith(f"/{kind}") and f"FROM {about}" in params.get("query", "FROM ")
         )
 
+    def _single_customer_writes(self):
+        return sum(1 for method, path, _p in self.qbo.request_log if method == "POST" and path.endswith("/customer"))
+
     def _created(self):
         """Each row's number of documents in QuickBooks, by Nexudus id (read from the marker)."""
         documents = qbo_rows(self, "Invoice") + qbo_rows(self, "CreditMemo")
@@ -80,6 +83,21 @@ class TestBatchExactlyOnce(FreshServicesCase):
         batches = Counter(rows.mapped("batch_request_id"))
         self.assertEqual(self._calls("batch"), len(batches))
         self.assertEqual(max(batches.values()), 30)
+
+    def test_new_customers_are_made_in_a_batch_before_their_invoices(self):
+        links = self.env["nexudus.qbo.customer.link"]
+        linked = set(links.search([]).mapped("nexudus_coworker_id"))
+        rows = self.env["nexudus.qbo.invoice"].search([("transfer_state", "=", "to_send")])
+        new = set(rows.mapped("nexudus_coworker_id")) - linked
+        self.assertGreaterEqual(len(new), 6)
+        before = self._single_customer_writes()
+        send(self, rows)
+        self.assertEqual(set(rows.mapped("transfer_state")), {"sent"}, rows.mapped("transfer_reason"))
+        self.assertLessEqual(new, set(links.search([]).mapped("nexudus_coworker_id")))
+        names = Counter(row["DisplayName"] for row in qbo_rows(self, "Customer"))
+        self.assertEqual(max(names.values()), 1, "no customer twice in QuickBooks")
+        self.assertLess(self._single_customer_writes() - before, len(new) // 2, "most were made in the batch")
+        self.assertEqual(self._calls("batch"), len(set(rows.mapped("batch_request_id"))) + 1)
 
     def test_a_lost_answer_is_looked_up_with_one_query_and_nothing_is_sent_twice(self):
         self.qbo.drop_response_after_commit()  # QuickBooks commits the batch, the answer is lost...
