@@ -19,8 +19,9 @@ def request_id(*parts):
     return str(uuid.uuid5(REQUEST_NAMESPACE, ":".join(str(part) for part in parts)))
 
 
-def chunks(records, size=BATCH_SIZE):
-    """``records`` in slices of at most ``size``."""
+def chunks(records, size=None):
+    """``records`` in slices of at most ``size`` (``BATCH_SIZE``)."""
+    size = size or BATCH_SIZE
     return [records[start : start + size] for start in range(0, len(records), size)]
 
 

@@ -64,7 +64,7 @@ class TestRunHistory(CronMixin, FreshServicesCase):
         ready = invoices.filtered(lambda r: r.transfer_state == "to_send" and not r.is_credit_note)
         first, second = ready.sorted(lambda r: (r.issue_date, r.id))[:2]
         link_customers(self, first | second)
-        self.qbo.fail_next_write(count=1, status=400)
+        self.qbo.fail_next_write(count=2, status=400)  # their batch refused as a whole, then the first alone
         with patch(f"{TRANSFER}._logger"):
             send(self, first | second)
         self.assertEqual((first.transfer_state, second.transfer_state), ("failed", "sent"))
