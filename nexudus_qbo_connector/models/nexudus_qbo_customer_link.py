@@ -4,15 +4,20 @@ from odoo import fields, models
 from odoo.exceptions import UserError
 
 from ..tools import batching, matching
-from ..tools.errors import ApiError, RejectedError, TransientError
+from ..tools.errors import ApiError, RejectedError, ThrottledError, TransientError
 from ..tools.qbo_client import quote
 from ..tools.texts import translated
 from ..tools.transferability import CUSTOMER_LINKS, MANAGERS
 
 DUPLICATE_NAME = "6240"
-BATCH_THRESHOLD = 6  # fewer new customers than this are made one at a time, sparing the batch budget
+BATCH_THRESHOLD = 12  # fewer new customers than this are made one at a time, sparing the batch budget
 LINK_LOCK_NAMESPACE = 0x4E52  # pg advisory lock class for "one worker links this Nexudus customer"
 NAME_LOCK_NAMESPACE = 0x4E53  # pg advisory lock class for "one worker gives out this QuickBooks name"
+
+
+def _name_key(name):
+    """A name as QuickBooks compares it."""
+    return matching.clean_name(name).casefold()
 
 
 def _name_lock_key(name):
@@ -292,6 +297,9 @@ class NexudusQboCustomerLink(models.Model):
 
     def _customer_named(self, client, name):
         """The QuickBooks customer with exactly this name, active or not (QuickBooks compares names loosely)."""
+        known = client.known_customers.get(_name_key(name))
+        if known:
+            return known
         rows = client.query_all("Customer", f"DisplayName = {quote(name)} AND Active IN (true, false)")
         exact = [row for row in rows if row.get("DisplayName") == name]
         return (exact or rows or [None])[0]
@@ -300,7 +308,9 @@ class NexudusQboCustomerLink(models.Model):
         if row.get("Active", True):
             return row
         body = {"Id": row["Id"], "SyncToken": row["SyncToken"], "sparse": True, "Active": True}
-        return client.call("POST", "customer", json=body)["Customer"]
+        row = client.call("POST", "customer", json=body)["Customer"]
+        client.known_customers.pop(_name_key(row.get("DisplayName")), None)
+        return row
 
     def _create_customer(self, company, client, coworker, name, currency):
         body = self._customer_body(coworker, name, currency)
@@ -342,7 +352,7 @@ class NexudusQboCustomerLink(models.Model):
             name = self._base_name(coworker)
             if name:
                 names.setdefault(matching.clean_name(name).casefold(), (coworker, name))
-        if len(names) < BATCH_THRESHOLD:
+        if not names:
             return
         cr = self.env.cr
         held = []
@@ -368,16 +378,26 @@ class NexudusQboCustomerLink(models.Model):
                 cr.execute("SELECT pg_advisory_unlock(%s, %s)", key)
 
     def _create_free_names(self, company, context, candidates, currencies):
-        if len(candidates) < BATCH_THRESHOLD:
+        """Create the customers of ``candidates`` whose name one query finds free: in a batch request when
+        they are many, else one by one (without a lookup each). What the query found is remembered for the
+        links made next (``_customer_named``)."""
+        if not candidates:
             return
+        client = context.client
         listed = ", ".join(quote(name) for _coworker, name in candidates)
-        taken = context.client.query_all("Customer", f"DisplayName IN ({listed}) AND Active IN (true, false)")
-        free = [
-            (coworker, name)
-            for coworker, name in candidates
-            if not any(matching.same_name(row.get("DisplayName"), name) for row in taken)
-        ]
+        for row in client.query_all("Customer", f"DisplayName IN ({listed}) AND Active IN (true, false)"):
+            client.known_customers[_name_key(row.get("DisplayName"))] = row
+        free = [(coworker, name) for coworker, name in candidates if _name_key(name) not in client.known_customers]
         if len(free) < BATCH_THRESHOLD:
+            for coworker, name in free:
+                try:
+                    row = self._create_customer(company, client, coworker, name, currencies[coworker["Id"]])
+                except ApiError as exc:
+                    if isinstance(exc, ThrottledError):
+                        raise
+                    continue  # linked on its own with the invoice, which says what went wrong
+                self._link(company, coworker, row, "created", [])
+            self.env["ir.cron"]._commit_progress()
             return
         items = [
             {
@@ -389,7 +409,7 @@ class NexudusQboCustomerLink(models.Model):
         ]
         keys = sorted(f"{coworker['Id']}:{name}" for coworker, name in free)
         try:
-            answers = context.client.batch(items, request_id=batching.request_id(context.realm, "customers", *keys))
+            answers = client.batch(items, request_id=batching.request_id(context.realm, "customers", *keys))
         except TransientError:
             return  # each is looked up by name when its invoice is sent
         except RejectedError:
@@ -397,5 +417,6 @@ class NexudusQboCustomerLink(models.Model):
         for item, (coworker, _name) in zip(items, free, strict=True):
             row = (answers.get(item["bId"]) or {}).get("Customer")
             if row:
+                client.known_customers[_name_key(row.get("DisplayName"))] = row
                 self._link(company, coworker, row, "created", [])
         self.env["ir.cron"]._commit_progress()

@@ -271,7 +271,7 @@ class NexudusQboInvoice(models.Model):
                 recovering.filtered(lambda r: r in payloads)._recover_batch(context, payloads)
             new = new.filtered(lambda r: r in payloads and r.transfer_state == "to_send")
             if new:
-                new._send_batch(context, payloads)
+                new._send_in_batch(context, payloads, "invoices")
             (recovering | new).filtered(lambda r: r.transfer_state == "sent")._followups(context)
 
     def _payloads(self, context):
@@ -284,66 +284,17 @@ class NexudusQboInvoice(models.Model):
         self._move_each(build)
         return payloads
 
-    def _send_batch(self, context, payloads):
-        keys = sorted(f"{row.nexudus_id}:{row.request_revision}" for row in self)
-        batch_id = batching.request_id(context.realm, "invoices", *keys)
-        now = fields.Datetime.now()
-        for position, row in enumerate(self, 1):
-            row.write(
-                {
-                    "transfer_state": "sending",
-                    "request_id": row._request_id(context),
-                    "batch_request_id": batch_id,
-                    "batch_item_id": batching.item_id(position),
-                    "attempts": row.attempts + 1,
-                    "last_transfer_at": now,
-                }
-            )
-        self._commit()  # the rows say "sending" before the request leaves
-        self._call_batch(context, payloads)
+    def _batch_key(self):
+        return self.nexudus_id
 
-    def _call_batch(self, context, payloads):
-        """Send the batch these rows are in (their ``batch_request_id``) and record each row's answer."""
-        items = [
-            {"bId": row.batch_item_id, "operation": "create", payloads[row].entity: payloads[row].body} for row in self
-        ]
-        try:
-            answers = context.client.batch(items, request_id=self[:1].batch_request_id)
-        except ThrottledError:
-            self.write({"transfer_state": "to_send", "batch_request_id": False, "batch_item_id": False})
-            self._commit()  # refused unprocessed: nothing reached QuickBooks
-            raise
-        except TransientError as exc:
-            self._unanswered(exc)
-            return
-        except ApiError:  # refused as a whole: each goes on its own, so that a refusal names its invoice
-            self.write({"transfer_state": "to_send", "batch_request_id": False, "batch_item_id": False})
-            self._commit()
-            self._move_each(lambda row: row._transfer(context))
-            return
-        for row in self:
-            row._record_answer(context, payloads[row], answers.get(row.batch_item_id))
+    def _batch_item(self, payload):
+        return payload.entity, payload.body
 
-    def _unanswered(self, exc):
-        reason = self.env._(
-            "QuickBooks did not answer (%(error)s). The invoice stays “Sending” and is looked up in "
-            "QuickBooks before anything is sent again.",
-            error=translated(self.env, exc),
-        )
-        for row in self:
-            row.message_post(body=reason)
-        self._note("later", reason)
-        self._commit()
+    def _record_created(self, context, payload, answer):
+        self._record_sent(context, payload, answer.get(payload.entity) or {})
 
-    def _record_answer(self, context, payload, answer):
-        """Record this row's entry of a batch answer: its document, or its refusal."""
-        if not answer:
-            self._unanswered(TransientError(self.env._("no answer for this invoice"), service="QuickBooks"))
-        elif "Fault" in answer:
-            self._record_failure(context.client.item_error(answer))
-            self._commit()
-        else:
-            self._record_sent(context, payload, answer.get(payload.entity) or {})
+    def _send_alone(self, context):
+        self._transfer(context)
 
     def _recover_batch(self, context, payloads):
         """These rows went in one batch whose answer was lost: adopt what one query per entity finds in

@@ -495,17 +495,6 @@ class NexudusQboPayment(models.Model):
             self._unanswered(exc)
             return False, None
 
-    def _unanswered(self, exc):
-        reason = self.env._(
-            "%(service)s did not answer (%(error)s): looked up before any resend.",
-            service=exc.service,
-            error=translated(self.env, exc),
-        )
-        for row in self:
-            row.message_post(body=reason)
-        self._note("later", reason)
-        self._commit()
-
     def _unbegin(self):
         """The service refused the request unprocessed (asked to wait): nothing reached it."""
         self.write({"state": "to_send"})
@@ -644,7 +633,7 @@ class NexudusQboPayment(models.Model):
                 row._adopt(payment)
             bodies = (ready - ready.browse([row.id for row in found]))._qbo_bodies(context, deposits)
             if bodies:
-                ready.filtered(lambda r: r in bodies)._send_batch(context, bodies)
+                ready.filtered(lambda r: r in bodies)._send_in_batch(context, bodies, "payments")
 
     def _find_qbo_payments(self, context):
         """These rows' payments already in QuickBooks, by row: one query for their reference numbers, each
@@ -689,52 +678,23 @@ class NexudusQboPayment(models.Model):
         self._move_each(build)
         return bodies
 
-    def _send_batch(self, context, bodies):
-        keys = sorted(f"{row.nexudus_ledger_id}:{row.request_revision}" for row in self)
-        batch_id = batching.request_id(context.realm, "payments", *keys)
-        now = fields.Datetime.now()
-        for position, row in enumerate(self, 1):
-            row.write(
-                {
-                    "state": "sending",
-                    "waiting_for": False,
-                    "request_id": row._request_id(context),
-                    "batch_request_id": batch_id,
-                    "batch_item_id": batching.item_id(position),
-                    "attempts": row.attempts + 1,
-                    "last_transfer_at": now,
-                }
-            )
-        self._commit()  # "sending" is on record before the request leaves
-        items = [{"bId": row.batch_item_id, "operation": "create", "Payment": bodies[row]} for row in self]
-        try:
-            answers = context.client.batch(items, request_id=batch_id)
-        except ThrottledError:
-            self.write({"state": "to_send", "batch_request_id": False, "batch_item_id": False})
-            self._commit()  # refused unprocessed: nothing reached QuickBooks
-            raise
-        except TransientError as exc:
-            self._unanswered(exc)
-            return
-        except ApiError:  # refused as a whole: each goes on its own, so that a refusal names its payment
-            self.write({"state": "to_send", "batch_request_id": False, "batch_item_id": False})
-            self._commit()
-            self._move_each(lambda row: row._to_qbo(context))
-            return
-        for row in self:
-            answer = answers.get(row.batch_item_id)
-            if not answer:
-                row._unanswered(TransientError(self.env._("no answer for this payment"), service="QuickBooks"))
-            elif "Fault" in answer:
-                row._record_failure(context.client.item_error(answer))
-                row._commit()
-            else:
-                row._recorded(answer.get("Payment") or {})
+    def _batch_key(self):
+        return f"{self.direction}:{self.nexudus_ledger_id or self.qbo_payment_id}"
+
+    def _sending_values(self):
+        return {"waiting_for": False}
+
+    def _batch_item(self, payload):
+        return "Payment", payload
+
+    def _record_created(self, context, payload, answer):
+        self._recorded(answer.get("Payment") or {})
+
+    def _send_alone(self, context):
+        self._to_qbo(context)
 
     def _request_id(self, context):
-        key = (
-            f"{context.realm}:{self.direction}:{self.nexudus_ledger_id or self.qbo_payment_id}:{self.request_revision}"
-        )
+        key = f"{context.realm}:{self._batch_key()}:{self.request_revision}"
         return str(uuid.uuid5(REQUEST_NAMESPACE, key))
 
     def _find_qbo_payment(self, context, entry):

@@ -8,6 +8,7 @@ from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from ..tools import batching
 from ..tools.errors import ApiError, ThrottledError, TransientError
 from ..tools.notifications import notification
 from ..tools.texts import translated
@@ -273,6 +274,100 @@ class NexudusQboTransferMixin(models.AbstractModel):
         self._commit()
         self.invalidate_recordset()
         return self
+
+    # -- batch requests: the same protocol for many rows at once ---------------------------------------
+    def _send_in_batch(self, context, payloads, kind):
+        """Commit these rows *Sending* in one batch request (its id derived from the realm, ``kind`` and each
+        row's key and revision; each row's ``bId`` its position), then send it (``_call_batch``)."""
+        keys = sorted(f"{row._batch_key()}:{row.request_revision}" for row in self)
+        batch_id = batching.request_id(context.realm, kind, *keys)
+        now = fields.Datetime.now()
+        for position, row in enumerate(self, 1):
+            row.write(
+                {
+                    self._state_field: "sending",
+                    "request_id": row._request_id(context),
+                    "batch_request_id": batch_id,
+                    "batch_item_id": batching.item_id(position),
+                    "attempts": row.attempts + 1,
+                    "last_transfer_at": now,
+                    **row._sending_values(),
+                }
+            )
+        self._commit()  # the rows say "sending" before the request leaves
+        self._call_batch(context, payloads)
+
+    def _call_batch(self, context, payloads):
+        """Send the batch these rows are in (their ``batch_request_id`` and ``batch_item_id``; a repeated
+        request gets QuickBooks' first answer) and record each row's answer: its document, or its refusal.
+        Asked to wait: nothing reached QuickBooks, the rows are to send again. Unanswered: they stay
+        *Sending*, looked up before anything is sent again. Refused as a whole: each goes on its own, so
+        that a refusal names its row."""
+        items = []
+        for row in self:
+            entity, body = row._batch_item(payloads[row])
+            items.append({"bId": row.batch_item_id, "operation": "create", entity: body})
+        try:
+            answers = context.client.batch(items, request_id=self[:1].batch_request_id)
+        except ThrottledError:
+            self._unbatch()
+            raise
+        except TransientError as exc:
+            self._unanswered(exc)
+            return
+        except ApiError:
+            self._unbatch()
+            self._move_each(lambda row: row._send_alone(context))
+            return
+        for row in self:
+            answer = answers.get(row.batch_item_id)
+            if not answer:
+                row._unanswered(TransientError(self.env._("no answer in its batch"), service="QuickBooks"))
+            elif "Fault" in answer:
+                row._record_failure(context.client.item_error(answer))
+                row._commit()
+            else:
+                row._record_created(context, payloads[row], answer)
+
+    def _unbatch(self):
+        self.write({self._state_field: "to_send", "batch_request_id": False, "batch_item_id": False})
+        self._commit()
+
+    def _unanswered(self, exc):
+        reason = self.env._(
+            "%(service)s did not answer (%(error)s). It stays “Sending” and is looked up before anything is sent "
+            "again.",
+            service=exc.service,
+            error=translated(self.env, exc),
+        )
+        for row in self:
+            row.message_post(body=reason)
+        self._note("later", reason)
+        self._commit()
+
+    # What each model supplies to the batch protocol.
+    def _batch_key(self):
+        """What identifies the row in its batch's request id (with its revision)."""
+        raise NotImplementedError
+
+    def _request_id(self, context):
+        """The row's own request id, for a request of its own."""
+        raise NotImplementedError
+
+    def _sending_values(self):
+        return {}
+
+    def _batch_item(self, payload):
+        """``(entity, body)`` of the row's item in a batch."""
+        raise NotImplementedError
+
+    def _record_created(self, context, payload, answer):
+        """Record the row's document, created: ``answer`` is its ``BatchItemResponse`` entry."""
+        raise NotImplementedError
+
+    def _send_alone(self, context):
+        """Send the row in a request of its own (its batch was refused as a whole)."""
+        raise NotImplementedError
 
     def _note(self, kind, reason=None):
         """Count these rows under ``kind`` in the outcome of the person's action running, if any."""

@@ -210,6 +210,7 @@ class QboClient(ApiClient):
         self.realm_id = realm_id
         self.access_token = access_token
         self.on_unauthorized = on_unauthorized
+        self.known_customers = {}  # customers read or made through this client, by name as QuickBooks compares it
 
     def _auth_headers(self):
         return {"Authorization": f"Bearer {self.access_token}"}

@@ -5,6 +5,8 @@ from unittest.mock import patch
 from odoo.sql_db import db_connect
 from odoo.tests import tagged
 
+from odoo.addons.nexudus_qbo_connector.models import nexudus_qbo_customer_link as customer_link
+
 from . import test_payments
 from .common import FreshServicesCase
 from .transfer_common import (
@@ -84,18 +86,33 @@ class TestBatchExactlyOnce(FreshServicesCase):
         self.assertEqual(self._calls("batch"), len(batches))
         self.assertEqual(max(batches.values()), 30)
 
-    def test_new_customers_are_made_in_a_batch_before_their_invoices(self):
+    def _new_customers(self):
         links = self.env["nexudus.qbo.customer.link"]
         linked = set(links.search([]).mapped("nexudus_coworker_id"))
         rows = self.env["nexudus.qbo.invoice"].search([("transfer_state", "=", "to_send")])
         new = set(rows.mapped("nexudus_coworker_id")) - linked
         self.assertGreaterEqual(len(new), 6)
-        before = self._single_customer_writes()
-        send(self, rows)
+        return rows, new
+
+    def _assert_linked_once(self, rows, new):
         self.assertEqual(set(rows.mapped("transfer_state")), {"sent"}, rows.mapped("transfer_reason"))
-        self.assertLessEqual(new, set(links.search([]).mapped("nexudus_coworker_id")))
+        self.assertLessEqual(new, set(self.env["nexudus.qbo.customer.link"].search([]).mapped("nexudus_coworker_id")))
         names = Counter(row["DisplayName"] for row in qbo_rows(self, "Customer"))
         self.assertEqual(max(names.values()), 1, "no customer twice in QuickBooks")
+
+    def test_new_customers_are_made_with_one_query_for_their_names(self):
+        rows, new = self._new_customers()
+        queries = self._calls("query", "Customer")
+        send(self, rows)
+        self._assert_linked_once(rows, new)
+        self.assertLess(self._calls("query", "Customer") - queries, len(new), "not one lookup per customer")
+
+    def test_many_new_customers_are_made_in_a_batch_before_their_invoices(self):
+        rows, new = self._new_customers()
+        before = self._single_customer_writes()
+        with patch.object(customer_link, "BATCH_THRESHOLD", 3):
+            send(self, rows)
+        self._assert_linked_once(rows, new)
         self.assertLess(self._single_customer_writes() - before, len(new) // 2, "most were made in the batch")
         self.assertEqual(self._calls("batch"), len(set(rows.mapped("batch_request_id"))) + 1)
 
@@ -146,7 +163,7 @@ class TestBatchExactlyOnce(FreshServicesCase):
         model = type(self.env["nexudus.qbo.invoice"])
         crashed = False
         # Not assertRaises: Odoo's rolls back the database to before the block.
-        with patch.object(model, "_record_answer", side_effect=RuntimeError("worker killed")):
+        with patch.object(model, "_record_created", side_effect=RuntimeError("worker killed")):
             try:
                 send(self, self.rows)
             except RuntimeError:
