@@ -4,6 +4,7 @@ from odoo import fields, models
 from odoo.exceptions import UserError
 
 from ..tools import batching, matching
+from ..tools.constants import CUSTOMER_LINK_LOCK, CUSTOMER_NAME_LOCK
 from ..tools.errors import ApiError, RejectedError, ThrottledError, TransientError
 from ..tools.qbo_client import quote
 from ..tools.texts import translated
@@ -11,8 +12,6 @@ from ..tools.transferability import CUSTOMER_LINKS, MANAGERS
 
 DUPLICATE_NAME = "6240"
 BATCH_THRESHOLD = 12  # fewer new customers than this are made one at a time, sparing the batch budget
-LINK_LOCK_NAMESPACE = 0x4E52  # pg advisory lock class for "one worker links this Nexudus customer"
-NAME_LOCK_NAMESPACE = 0x4E53  # pg advisory lock class for "one worker gives out this QuickBooks name"
 
 
 def _name_key(name):
@@ -108,7 +107,7 @@ class NexudusQboCustomerLink(models.Model):
         # customers of one name wait for each other too, so that each sees the other's link and neither
         # adopts the customer the other just made.
         cr = self.env.cr
-        cr.execute("SELECT pg_advisory_lock(%s, %s)", (LINK_LOCK_NAMESPACE, invoice["CoworkerId"]))
+        cr.execute("SELECT pg_advisory_lock(%s, %s)", (CUSTOMER_LINK_LOCK, invoice["CoworkerId"]))
         try:
             self.env["ir.cron"]._commit_progress()
             link = self.search(domain, limit=1)
@@ -116,17 +115,17 @@ class NexudusQboCustomerLink(models.Model):
                 return link
             coworker = self._coworker(company, context, invoice["CoworkerId"])
             name_key = _name_lock_key(self._base_name(coworker))
-            cr.execute("SELECT pg_advisory_lock(%s, %s)", (NAME_LOCK_NAMESPACE, name_key))
+            cr.execute("SELECT pg_advisory_lock(%s, %s)", (CUSTOMER_NAME_LOCK, name_key))
             try:
                 self.env["ir.cron"]._commit_progress()
                 currency = invoice.get("CurrencyCode") if context.multicurrency else None
                 link = self._resolve(company, context.client, coworker, currency)
                 self.env["ir.cron"]._commit_progress()
             finally:
-                cr.execute("SELECT pg_advisory_unlock(%s, %s)", (NAME_LOCK_NAMESPACE, name_key))
+                cr.execute("SELECT pg_advisory_unlock(%s, %s)", (CUSTOMER_NAME_LOCK, name_key))
             return link
         finally:
-            cr.execute("SELECT pg_advisory_unlock(%s, %s)", (LINK_LOCK_NAMESPACE, invoice["CoworkerId"]))
+            cr.execute("SELECT pg_advisory_unlock(%s, %s)", (CUSTOMER_LINK_LOCK, invoice["CoworkerId"]))
 
     def _coworker(self, company, context, coworker_id):
         """The Nexudus customer as read in bulk with the invoices, else read on its own."""
@@ -358,7 +357,7 @@ class NexudusQboCustomerLink(models.Model):
         held = []
         try:
             for coworker, name in names.values():
-                keys = ((LINK_LOCK_NAMESPACE, coworker["Id"]), (NAME_LOCK_NAMESPACE, _name_lock_key(name)))
+                keys = ((CUSTOMER_LINK_LOCK, coworker["Id"]), (CUSTOMER_NAME_LOCK, _name_lock_key(name)))
                 for key in keys:
                     cr.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
                     if cr.fetchone()[0]:
@@ -367,7 +366,7 @@ class NexudusQboCustomerLink(models.Model):
             free = [
                 (coworker, name)
                 for coworker, name in names.values()
-                if {(LINK_LOCK_NAMESPACE, coworker["Id"]), (NAME_LOCK_NAMESPACE, _name_lock_key(name))} <= set(held)
+                if {(CUSTOMER_LINK_LOCK, coworker["Id"]), (CUSTOMER_NAME_LOCK, _name_lock_key(name))} <= set(held)
                 and not self.search_count(
                     [("company_id", "=", company.id), ("nexudus_coworker_id", "=", coworker["Id"])]
                 )

@@ -9,7 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..tools import batching
-from ..tools.errors import ApiError, ThrottledError, TransientError
+from ..tools.errors import RETRYABLE, THROTTLED, ApiError, ThrottledError, TransientError, policy
 from ..tools.notifications import notification
 from ..tools.texts import translated
 from ..tools.transferability import summary
@@ -408,17 +408,17 @@ class NexudusQboTransferMixin(models.AbstractModel):
         for row in self:
             try:
                 move(row)
-            except ThrottledError:
-                raise
-            except TransientError as exc:  # not the row's fault
-                self.env.cr.rollback()
-                reason = self.env._("Not sent this time: %(error)s", error=translated(self.env, exc))
-                row.message_post(body=reason)
-                row._note("later", reason)
-                self._commit()
             except (ApiError, UserError) as exc:
+                kind = policy(exc)
+                if kind == THROTTLED:
+                    raise
                 self.env.cr.rollback()
-                row._record_failure(exc)
+                if kind == RETRYABLE:
+                    reason = self.env._("Not sent this time: %(error)s", error=translated(self.env, exc))
+                    row.message_post(body=reason)
+                    row._note("later", reason)
+                else:
+                    row._record_failure(exc)
                 self._commit()
 
     def _record_failure(self, exc):

@@ -15,7 +15,7 @@ from .transfer_common import (
     send,
 )
 
-TRANSFER = "odoo.addons.nexudus_qbo_connector.models.nexudus_qbo_invoice_transfer"
+TRANSFER = "odoo.addons.nexudus_qbo_connector.models.nexudus_qbo_invoice"
 
 
 @tagged("standard", "post_install", "-at_install")

@@ -8,7 +8,7 @@ from odoo.tests import new_test_user, tagged
 from .common import FreshServicesCase
 from .transfer_common import complete_mappings, import_invoices, link_customers, prepare_transfers, send
 
-TRANSFER = "odoo.addons.nexudus_qbo_connector.models.nexudus_qbo_invoice_transfer"
+TRANSFER = "odoo.addons.nexudus_qbo_connector.models.nexudus_qbo_invoice"
 KEYS = ("to_send", "sent_today", "failed", "waiting", "payments")
 
 

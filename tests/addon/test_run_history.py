@@ -8,7 +8,7 @@ from .common import FreshServicesCase
 from .test_invoice_cron import CronMixin
 from .transfer_common import complete_mappings, import_invoices, link_customers, prepare_transfers, send
 
-TRANSFER = "odoo.addons.nexudus_qbo_connector.models.nexudus_qbo_invoice_transfer"
+TRANSFER = "odoo.addons.nexudus_qbo_connector.models.nexudus_qbo_invoice"
 
 
 @tagged("standard", "post_install", "-at_install")

@@ -11,7 +11,7 @@ from unittest.mock import patch
 from odoo import fields
 from odoo.tests import tagged
 
-from odoo.addons.nexudus_qbo_connector.models import nexudus_qbo_invoice_transfer
+from odoo.addons.nexudus_qbo_connector.models import nexudus_qbo_invoice
 from odoo.addons.nexudus_qbo_connector.tools import batching
 from odoo.addons.nexudus_qbo_connector.tools.moments import READ_OVERLAP
 
@@ -179,7 +179,7 @@ class TestThrottles(CronMixin, FreshServicesCase):
 
     def test_imports_and_pulls_happen_once_per_run_however_many_calls_it_takes(self):
         self.company.nexudus_qbo_auto_send_invoices = True
-        with patch.object(nexudus_qbo_invoice_transfer, "SEND_CHUNK", 3):  # several calls in one run
+        with patch.object(nexudus_qbo_invoice, "SEND_CHUNK", 3):  # several calls in one run
             mark = len(self.nexudus.request_log)
             self.run_once()
         reads = [p for _m, path, p in self.nexudus_api_calls(mark) if path.endswith("/coworkerinvoices")]
