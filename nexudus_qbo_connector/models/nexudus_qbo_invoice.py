@@ -17,6 +17,7 @@ from ..tools.qbo_client import quote
 from ..tools.qbo_links import document_url
 from ..tools.texts import translated
 from ..tools.transferability import MANAGERS, TAX_MAPPINGS, summary
+from .nexudus_qbo_transfer_mixin import QUEUE_FIELDS
 
 NEXUDUS_STATUSES = [
     ("draft", "Draft"),
@@ -66,22 +67,15 @@ class NexudusQboInvoice(models.Model):
     _queue_fields = (
         "transfer_state",
         "transfer_reason",
-        "attempts",
-        "request_revision",
-        "request_id",
         "qbo_id",
         "qbo_doc_number",
         "qbo_total",
         "qbo_credit_applied",
-        "last_transfer_at",
         "qbo_discard_id",
         "qbo_discard_entity",
         "followup_refused",
         "send_requested",
-        "requested_by_id",
-        "tried_run_id",
-        "batch_request_id",
-        "batch_item_id",
+        *QUEUE_FIELDS,
     )
     _hand_states = ("to_send", "sending", "failed", "skipped", "to_void", "to_delete")
 
@@ -130,11 +124,6 @@ class NexudusQboInvoice(models.Model):
     )
     transfer_reason = fields.Text("Why", readonly=True, help="Why the invoice was skipped or failed, and the fix.")
     transfer_summary = fields.Char("Why (in short)", compute="_compute_transfer_summary")
-    attempts = fields.Integer(readonly=True)
-    request_revision = fields.Integer(
-        readonly=True, help="Bumped after QuickBooks refused a request, so the next attempt is a new request."
-    )
-    request_id = fields.Char("Request ID", readonly=True, copy=False)
     qbo_id = fields.Char("QuickBooks ID", readonly=True, copy=False)
     qbo_doc_number = fields.Char("QuickBooks number", readonly=True, copy=False)
     qbo_total = fields.Monetary(
@@ -145,7 +134,6 @@ class NexudusQboInvoice(models.Model):
         "(QuickBooks shows a credit memo's total as a positive amount).",
     )
     qbo_credit_applied = fields.Boolean("Credit applied in QuickBooks", readonly=True, copy=False)
-    last_transfer_at = fields.Datetime("Last transfer", readonly=True, copy=False)
     qbo_discard_id = fields.Char(
         "QuickBooks document to delete", readonly=True, copy=False, help="Left with a wrong total; deleted first."
     )

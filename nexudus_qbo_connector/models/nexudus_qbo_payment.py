@@ -16,6 +16,7 @@ from ..tools.qbo_client import quote
 from ..tools.qbo_links import document_url
 from ..tools.texts import translated
 from ..tools.transferability import ACCOUNT_MAPPINGS, ADMINISTRATORS, MANAGERS, PAYMENT_METHODS, SETTINGS
+from .nexudus_qbo_transfer_mixin import QUEUE_FIELDS
 
 PAYMENT_STATES = [
     ("to_send", "To send"),
@@ -52,21 +53,7 @@ class NexudusQboPayment(models.Model):
     _check_company_auto = True
     # Written only by the connector (see the transfer mixin): the payment's state and log, the ids it has on
     # either side once moved, and the bookkeeping of the protocol.
-    _queue_fields = (
-        "state",
-        "reason",
-        "waiting_for",
-        "attempts",
-        "request_revision",
-        "request_id",
-        "qbo_payment_id",
-        "nexudus_ledger_id",
-        "last_transfer_at",
-        "tried_run_id",
-        "requested_by_id",
-        "batch_request_id",
-        "batch_item_id",
-    )
+    _queue_fields = ("state", "reason", "waiting_for", "qbo_payment_id", "nexudus_ledger_id", *QUEUE_FIELDS)
     _hand_states = ("to_send", "sending", "held", "failed", "attention", "review")
 
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
@@ -89,10 +76,6 @@ class NexudusQboPayment(models.Model):
     qbo_payment_id = fields.Char("QuickBooks payment", readonly=True, index=True)
     state = fields.Selection(PAYMENT_STATES, default="to_send", required=True, readonly=True, index=True, tracking=True)
     reason = fields.Text("Why", readonly=True)
-    attempts = fields.Integer(readonly=True)
-    request_revision = fields.Integer(readonly=True)
-    request_id = fields.Char("Request ID", readonly=True, copy=False)
-    last_transfer_at = fields.Datetime("Last transfer", readonly=True, copy=False)
     source_json = fields.Text(readonly=True, groups="base.group_no_one")
 
     _nexudus_entry_uniq = models.UniqueIndex(

@@ -21,6 +21,17 @@ MANAGER = "nexudus_qbo_connector.group_nexudus_qbo_manager"
 QUEUE_WRITE = "nexudus_qbo_queue_write"  # the context key that marks the connector's own code (see ``_as_connector``)
 DONE_BY_HAND = "done_by_hand"
 BACKGROUND_THRESHOLD = 100  # a click on more rows than this hands them to the scheduled action
+# The queue's fields every transfer row has (the mixin's): each model adds its own to them.
+QUEUE_FIELDS = (
+    "attempts",
+    "request_revision",
+    "request_id",
+    "last_transfer_at",
+    "tried_run_id",
+    "requested_by_id",
+    "batch_request_id",
+    "batch_item_id",
+)
 
 
 class _ConnectorMark:
@@ -110,12 +121,18 @@ class NexudusQboTransferMixin(models.AbstractModel):
     _state_field = "state"
     _reason_field = "reason"
     # The queue's fields: the connector's record of where each row stands in both services. Each model lists
-    # all of its own (this one is the mixin's): only the connector's code writes them (``_check_queue_fields``).
-    _queue_fields = ("tried_run_id", "requested_by_id", "batch_request_id", "batch_item_id")
+    # its own after the mixin's (``QUEUE_FIELDS``): only the connector's code writes them (``_check_queue_fields``).
+    _queue_fields = QUEUE_FIELDS
     # The states a Manager may close with "Mark as dealt with" (the others are final already).
     _hand_states = ()
     _lock_namespace = None  # the class of the advisory lock a worker holds on a row it moves
 
+    attempts = fields.Integer(readonly=True)
+    request_revision = fields.Integer(
+        readonly=True, help="Bumped after QuickBooks refused a request, so the next attempt is a new request."
+    )
+    request_id = fields.Char("Request ID", readonly=True, copy=False)
+    last_transfer_at = fields.Datetime("Last transfer", readonly=True, copy=False)
     tried_run_id = fields.Many2one(
         "nexudus.qbo.run", "Last tried in run", readonly=True, copy=False, index="btree_not_null", ondelete="set null"
     )
