@@ -919,6 +919,8 @@ class NexudusQboInvoice(models.Model):
             )
         )
         self._note(outcome, self._in_qbo_text() if outcome == "already" else None)
+        if self.is_credit_note:
+            self.env["nexudus.qbo.payment"]._retry_credits_for(self)
         self._commit()
         return None
 

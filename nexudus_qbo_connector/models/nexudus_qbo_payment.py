@@ -563,6 +563,19 @@ class NexudusQboPayment(models.Model):
         return ["&", ("waiting_for", "=", "invoice"), ("invoice_id.transfer_state", "=", "sent")]
 
     @api.model
+    def _retry_credits_for(self, notes):
+        """Have the credit rows held for a credit note of these credit notes' customers tried again in this
+        run (one of them may be the note they wait for)."""
+        self.search(
+            [
+                ("company_id", "in", notes.company_id.ids),
+                ("state", "=", "held"),
+                ("waiting_for", "=", "credit_note"),
+                ("invoice_id.nexudus_coworker_id", "in", notes.mapped("nexudus_coworker_id")),
+            ]
+        ).write({"tried_run_id": False})
+
+    @api.model
     def _released_for(self, invoices):
         """The payments held for one of ``invoices`` that is now in QuickBooks."""
         return self.search([("invoice_id", "in", invoices.ids), ("state", "=", "held"), *self._released()])
