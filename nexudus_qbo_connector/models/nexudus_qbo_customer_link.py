@@ -3,16 +3,21 @@ import hashlib
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from ..tools import list_payload, matching
-from ..tools.errors import ApiError, RejectedError
+from ..tools import batching, list_payload, matching
+from ..tools.constants import CUSTOMER_LINK_LOCK, CUSTOMER_NAME_LOCK
+from ..tools.errors import ApiError, RejectedError, ThrottledError, TransientError
 from ..tools.qbo_client import quote
 from ..tools.qbo_objects import to_body
 from ..tools.texts import translated
 from ..tools.transferability import CUSTOMER_LINKS, MANAGERS
 
 DUPLICATE_NAME = "6240"
-LINK_LOCK_NAMESPACE = 0x4E52  # pg advisory lock class for "one worker links this Nexudus customer"
-NAME_LOCK_NAMESPACE = 0x4E53  # pg advisory lock class for "one worker gives out this QuickBooks name"
+BATCH_THRESHOLD = 12  # fewer new customers than this are made one at a time, sparing the batch budget
+
+
+def _name_key(name):
+    """A name as QuickBooks compares it."""
+    return matching.clean_name(name).casefold()
 
 
 def _name_lock_key(name):
@@ -103,7 +108,7 @@ class NexudusQboCustomerLink(models.Model):
         # customers of one name wait for each other too, so that each sees the other's link and neither
         # adopts the customer the other just made.
         cr = self.env.cr
-        cr.execute("SELECT pg_advisory_lock(%s, %s)", (LINK_LOCK_NAMESPACE, invoice["CoworkerId"]))
+        cr.execute("SELECT pg_advisory_lock(%s, %s)", (CUSTOMER_LINK_LOCK, invoice["CoworkerId"]))
         try:
             self.env["ir.cron"]._commit_progress()
             link = self.search(domain, limit=1)
@@ -111,17 +116,17 @@ class NexudusQboCustomerLink(models.Model):
                 return link
             coworker = self._coworker(company, context, invoice["CoworkerId"])
             name_key = _name_lock_key(self._base_name(coworker))
-            cr.execute("SELECT pg_advisory_lock(%s, %s)", (NAME_LOCK_NAMESPACE, name_key))
+            cr.execute("SELECT pg_advisory_lock(%s, %s)", (CUSTOMER_NAME_LOCK, name_key))
             try:
                 self.env["ir.cron"]._commit_progress()
                 currency = invoice.get("CurrencyCode") if context.multicurrency else None
                 link = self._resolve(company, context.client, coworker, currency)
                 self.env["ir.cron"]._commit_progress()
             finally:
-                cr.execute("SELECT pg_advisory_unlock(%s, %s)", (NAME_LOCK_NAMESPACE, name_key))
+                cr.execute("SELECT pg_advisory_unlock(%s, %s)", (CUSTOMER_NAME_LOCK, name_key))
             return link
         finally:
-            cr.execute("SELECT pg_advisory_unlock(%s, %s)", (LINK_LOCK_NAMESPACE, invoice["CoworkerId"]))
+            cr.execute("SELECT pg_advisory_unlock(%s, %s)", (CUSTOMER_LINK_LOCK, invoice["CoworkerId"]))
 
     def _coworker(self, company, context, coworker_id):
         """The Nexudus customer as read in bulk with the invoices, else read on its own."""
@@ -180,6 +185,10 @@ class NexudusQboCustomerLink(models.Model):
                     error=translated(self.env, exc),
                 )
             ) from exc
+        return self._link(company, coworker, row, kind, reasons)
+
+    def _link(self, company, coworker, row, kind, reasons):
+        """Record the QuickBooks customer ``row`` and link ``coworker`` to it."""
         customer = company._nexudus_qbo_store_customer(row)
         return self.create(
             {
@@ -288,6 +297,9 @@ class NexudusQboCustomerLink(models.Model):
 
     def _customer_named(self, client, name):
         """The QuickBooks customer with exactly this name, active or not (QuickBooks compares names loosely)."""
+        known = client.known_customers.get(_name_key(name))
+        if known:
+            return known
         rows = client.query_all("Customer", f"DisplayName = {quote(name)} AND Active IN (true, false)")
         exact = [row for row in rows if row.get("DisplayName") == name]
         return (exact or rows or [None])[0]
@@ -295,10 +307,102 @@ class NexudusQboCustomerLink(models.Model):
     def _reactivated(self, client, row):
         if row.get("Active", True):
             return row
-        return client.call("POST", "customer", json=to_body(list_payload.reactivation(row)))["Customer"]
+        row = client.call("POST", "customer", json=to_body(list_payload.reactivation(row)))["Customer"]
+        client.known_customers.pop(_name_key(row.get("DisplayName")), None)
+        return row
 
     def _create_customer(self, company, client, coworker, name, currency):
         body = to_body(list_payload.customer_document(coworker, name, currency))
         digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:12]
         request_id = f"nqc-cust-{company.id}-{coworker['Id']}-{digest}"
         return client.call("POST", "customer", params={"requestid": request_id}, json=body)["Customer"]
+
+    # -- many new customers at once: in a batch request ------------------------------------------------
+    def _create_in_batch(self, company, context, invoices):
+        """Create, in one batch request before the invoices' own, the QuickBooks customers of the Nexudus
+        ``invoices`` (dicts) that have no link yet and whose name no QuickBooks customer holds (one query
+        tells); the others are linked one at a time (``_resolve_for_invoice``: adopting, sharing, renaming).
+        A lost answer needs nothing: the next link finds the customer by its name and note, and adopts it."""
+        wanted = {}
+        for invoice in invoices:
+            wanted.setdefault(invoice.get("CoworkerId"), invoice.get("CurrencyCode") if context.multicurrency else None)
+        linked = self.search([("company_id", "=", company.id), ("nexudus_coworker_id", "in", list(wanted))])
+        coworkers = self.env["nexudus.qbo.coworker"].search(
+            [
+                ("company_id", "=", company.id),
+                ("nexudus_id", "in", list(set(wanted) - set(linked.mapped("nexudus_coworker_id")))),
+            ]
+        )
+        names = {}  # one coworker per name: the others share or rename it afterwards, one at a time
+        for coworker in (row._record() for row in coworkers):
+            name = self._base_name(coworker)
+            if name:
+                names.setdefault(matching.clean_name(name).casefold(), (coworker, name))
+        if not names:
+            return
+        cr = self.env.cr
+        held = []
+        try:
+            for coworker, name in names.values():
+                keys = ((CUSTOMER_LINK_LOCK, coworker["Id"]), (CUSTOMER_NAME_LOCK, _name_lock_key(name)))
+                for key in keys:
+                    cr.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
+                    if cr.fetchone()[0]:
+                        held.append(key)
+            self.env["ir.cron"]._commit_progress()
+            free = [
+                (coworker, name)
+                for coworker, name in names.values()
+                if {(CUSTOMER_LINK_LOCK, coworker["Id"]), (CUSTOMER_NAME_LOCK, _name_lock_key(name))} <= set(held)
+                and not self.search_count(
+                    [("company_id", "=", company.id), ("nexudus_coworker_id", "=", coworker["Id"])]
+                )
+            ]
+            self._create_free_names(company, context, free[: batching.BATCH_SIZE], wanted)
+        finally:
+            for key in held:
+                cr.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+
+    def _create_free_names(self, company, context, candidates, currencies):
+        """Create the customers of ``candidates`` whose name one query finds free: in a batch request when
+        they are many, else one by one (without a lookup each). What the query found is remembered for the
+        links made next (``_customer_named``)."""
+        if not candidates:
+            return
+        client = context.client
+        listed = ", ".join(quote(name) for _coworker, name in candidates)
+        for row in client.query_all("Customer", f"DisplayName IN ({listed}) AND Active IN (true, false)"):
+            client.known_customers[_name_key(row.get("DisplayName"))] = row
+        free = [(coworker, name) for coworker, name in candidates if _name_key(name) not in client.known_customers]
+        if len(free) < BATCH_THRESHOLD:
+            for coworker, name in free:
+                try:
+                    row = self._create_customer(company, client, coworker, name, currencies[coworker["Id"]])
+                except ApiError as exc:
+                    if isinstance(exc, ThrottledError):
+                        raise
+                    continue  # linked on its own with the invoice, which says what went wrong
+                self._link(company, coworker, row, "created", [])
+            self.env["ir.cron"]._commit_progress()
+            return
+        items = [
+            {
+                "bId": batching.item_id(position),
+                "operation": "create",
+                "Customer": to_body(list_payload.customer_document(coworker, name, currencies[coworker["Id"]])),
+            }
+            for position, (coworker, name) in enumerate(free, 1)
+        ]
+        keys = sorted(f"{coworker['Id']}:{name}" for coworker, name in free)
+        try:
+            answers = client.batch(items, request_id=batching.request_id(context.realm, "customers", *keys))
+        except TransientError:
+            return  # each is looked up by name when its invoice is sent
+        except RejectedError:
+            return  # each is made on its own, so that a refusal names its customer
+        for item, (coworker, _name) in zip(items, free, strict=True):
+            row = (answers.get(item["bId"]) or {}).get("Customer")
+            if row:
+                client.known_customers[_name_key(row.get("DisplayName"))] = row
+                self._link(company, coworker, row, "created", [])
+        self.env["ir.cron"]._commit_progress()

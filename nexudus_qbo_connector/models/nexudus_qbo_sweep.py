@@ -3,11 +3,12 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..tools.constants import IMPORT_LOCK
 from ..tools.errors import ApiError
 from ..tools.moments import naive_utc
 from ..tools.texts import translated
-from .nexudus_qbo_invoice_import import IMPORT_LOCK_NAMESPACE, _LineWindow
-from .nexudus_qbo_payment_sync import _iso
+from .nexudus_qbo_invoice import _LineWindow
+from .nexudus_qbo_payment import _iso
 
 SWEEP_CRON = "nexudus_qbo_connector.ir_cron_nexudus_qbo_sweep"
 DAYS_PARAM = "nexudus_qbo_connector.sweep_days"
@@ -94,7 +95,7 @@ class NexudusQboSweep(models.AbstractModel):
         touched = invoices.browse()
         cr = self.env.cr
         for location in company.nexudus_location_ids:
-            cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (IMPORT_LOCK_NAMESPACE, location.id))
+            cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (IMPORT_LOCK, location.id))
             if not cr.fetchone()[0]:
                 continue  # a person's import is reading this location right now
             try:
@@ -108,7 +109,7 @@ class NexudusQboSweep(models.AbstractModel):
                 cr.rollback()
                 raise
             finally:
-                cr.execute("SELECT pg_advisory_unlock(%s, %s)", (IMPORT_LOCK_NAMESPACE, location.id))
+                cr.execute("SELECT pg_advisory_unlock(%s, %s)", (IMPORT_LOCK, location.id))
         if touched:
             invoices._reevaluate_waiting(company)
         return len(touched)

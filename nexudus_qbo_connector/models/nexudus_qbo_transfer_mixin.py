@@ -1,5 +1,6 @@
 import logging
 from collections import Counter
+from contextlib import contextmanager
 from datetime import timedelta
 
 from markupsafe import Markup, escape
@@ -7,7 +8,8 @@ from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..tools.errors import ApiError, ThrottledError, TransientError
+from ..tools import batching
+from ..tools.errors import RETRYABLE, THROTTLED, ApiError, ThrottledError, TransientError, policy
 from ..tools.notifications import notification
 from ..tools.texts import translated
 from ..tools.transferability import summary
@@ -19,6 +21,17 @@ MANAGER = "nexudus_qbo_connector.group_nexudus_qbo_manager"
 QUEUE_WRITE = "nexudus_qbo_queue_write"  # the context key that marks the connector's own code (see ``_as_connector``)
 DONE_BY_HAND = "done_by_hand"
 BACKGROUND_THRESHOLD = 100  # a click on more rows than this hands them to the scheduled action
+# The queue's fields every transfer row has (the mixin's): each model adds its own to them.
+QUEUE_FIELDS = (
+    "attempts",
+    "request_revision",
+    "request_id",
+    "last_transfer_at",
+    "tried_run_id",
+    "requested_by_id",
+    "batch_request_id",
+    "batch_item_id",
+)
 
 
 class _ConnectorMark:
@@ -108,15 +121,29 @@ class NexudusQboTransferMixin(models.AbstractModel):
     _state_field = "state"
     _reason_field = "reason"
     # The queue's fields: the connector's record of where each row stands in both services. Each model lists
-    # all of its own (this one is the mixin's): only the connector's code writes them (``_check_queue_fields``).
-    _queue_fields = ("tried_run_id", "requested_by_id")
+    # its own after the mixin's (``QUEUE_FIELDS``): only the connector's code writes them (``_check_queue_fields``).
+    _queue_fields = QUEUE_FIELDS
     # The states a Manager may close with "Mark as dealt with" (the others are final already).
     _hand_states = ()
     _lock_namespace = None  # the class of the advisory lock a worker holds on a row it moves
 
+    attempts = fields.Integer(readonly=True)
+    request_revision = fields.Integer(
+        readonly=True, help="Bumped after QuickBooks refused a request, so the next attempt is a new request."
+    )
+    request_id = fields.Char("Request ID", readonly=True, copy=False)
+    last_transfer_at = fields.Datetime("Last transfer", readonly=True, copy=False)
     tried_run_id = fields.Many2one(
         "nexudus.qbo.run", "Last tried in run", readonly=True, copy=False, index="btree_not_null", ondelete="set null"
     )
+    batch_request_id = fields.Char(
+        "Batch request ID",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The QuickBooks batch request that carried the row last: a lost answer is looked up for the whole batch.",
+    )
+    batch_item_id = fields.Char("Batch item ID", readonly=True, copy=False, help="The row's bId in its batch request.")
     requested_by_id = fields.Many2one(
         "res.users",
         "Handed to the scheduled action by",
@@ -234,6 +261,131 @@ class NexudusQboTransferMixin(models.AbstractModel):
                 self.env._("%(row)s is being sent right now: try again in a minute.", row=self.display_name)
             )
 
+    @contextmanager
+    def _locked(self):
+        """Yield those of these rows no other worker is moving, each under a session advisory lock
+        (``_lock_namespace``) held until the block ends; the others are noted as left to that worker. The
+        block commits what it did; on an error it is rolled back before the locks are released, so that no
+        other worker takes a row while this transaction still holds an uncommitted write of it."""
+        cr = self.env.cr
+        held = []
+        for row in self:
+            cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (self._lock_namespace, row.id))
+            if cr.fetchone()[0]:
+                held.append(row.id)
+            else:
+                row._note("later", self.env._("%(name)s is being sent by another run.", name=row.display_name))
+        try:
+            yield self.browse(held)
+            if held:
+                self._commit()
+        except BaseException:
+            cr.rollback()
+            raise
+        finally:
+            for row_id in held:
+                cr.execute("SELECT pg_advisory_unlock(%s, %s)", (self._lock_namespace, row_id))
+
+    def _fresh(self):
+        """These rows as the worker that moved them last left them: a new transaction, the cache dropped."""
+        self._commit()
+        self.invalidate_recordset()
+        return self
+
+    # -- batch requests: the same protocol for many rows at once ---------------------------------------
+    def _send_in_batch(self, context, payloads, kind):
+        """Commit these rows *Sending* in one batch request (its id derived from the realm, ``kind`` and each
+        row's key and revision; each row's ``bId`` its position), then send it (``_call_batch``)."""
+        keys = sorted(f"{row._batch_key()}:{row.request_revision}" for row in self)
+        batch_id = batching.request_id(context.realm, kind, *keys)
+        now = fields.Datetime.now()
+        for position, row in enumerate(self, 1):
+            row.write(
+                {
+                    self._state_field: "sending",
+                    "request_id": row._request_id(context),
+                    "batch_request_id": batch_id,
+                    "batch_item_id": batching.item_id(position),
+                    "attempts": row.attempts + 1,
+                    "last_transfer_at": now,
+                    **row._sending_values(),
+                }
+            )
+        self._commit()  # the rows say "sending" before the request leaves
+        self._call_batch(context, payloads)
+
+    def _call_batch(self, context, payloads):
+        """Send the batch these rows are in (their ``batch_request_id`` and ``batch_item_id``; a repeated
+        request gets QuickBooks' first answer) and record each row's answer: its document, or its refusal.
+        Asked to wait: nothing reached QuickBooks, the rows are to send again. Unanswered: they stay
+        *Sending*, looked up before anything is sent again. Refused as a whole: each goes on its own, so
+        that a refusal names its row."""
+        items = []
+        for row in self:
+            entity, body = row._batch_item(payloads[row])
+            items.append({"bId": row.batch_item_id, "operation": "create", entity: body})
+        try:
+            answers = context.client.batch(items, request_id=self[:1].batch_request_id)
+        except ThrottledError:
+            self._unbatch()
+            raise
+        except TransientError as exc:
+            self._unanswered(exc)
+            return
+        except ApiError:
+            self._unbatch()
+            self._move_each(lambda row: row._send_alone(context))
+            return
+        for row in self:
+            answer = answers.get(row.batch_item_id)
+            if not answer:
+                row._unanswered(TransientError(self.env._("no answer in its batch"), service="QuickBooks"))
+            elif "Fault" in answer:
+                row._record_failure(context.client.item_error(answer))
+                row._commit()
+            else:
+                row._record_created(context, payloads[row], answer)
+
+    def _unbatch(self):
+        self.write({self._state_field: "to_send", "batch_request_id": False, "batch_item_id": False})
+        self._commit()
+
+    def _unanswered(self, exc):
+        reason = self.env._(
+            "%(service)s did not answer (%(error)s). It stays “Sending” and is looked up before anything is sent "
+            "again.",
+            service=exc.service,
+            error=translated(self.env, exc),
+        )
+        for row in self:
+            row.message_post(body=reason)
+        self._note("later", reason)
+        self._commit()
+
+    # What each model supplies to the batch protocol.
+    def _batch_key(self):
+        """What identifies the row in its batch's request id (with its revision)."""
+        raise NotImplementedError
+
+    def _request_id(self, context):
+        """The row's own request id, for a request of its own."""
+        raise NotImplementedError
+
+    def _sending_values(self):
+        return {}
+
+    def _batch_item(self, payload):
+        """``(entity, body)`` of the row's item in a batch."""
+        raise NotImplementedError
+
+    def _record_created(self, context, payload, answer):
+        """Record the row's document, created: ``answer`` is its ``BatchItemResponse`` entry."""
+        raise NotImplementedError
+
+    def _send_alone(self, context):
+        """Send the row in a request of its own (its batch was refused as a whole)."""
+        raise NotImplementedError
+
     def _note(self, kind, reason=None):
         """Count these rows under ``kind`` in the outcome of the person's action running, if any."""
         outcomes = self.env.context.get(OUTCOMES)
@@ -273,17 +425,17 @@ class NexudusQboTransferMixin(models.AbstractModel):
         for row in self:
             try:
                 move(row)
-            except ThrottledError:
-                raise
-            except TransientError as exc:  # not the row's fault
-                self.env.cr.rollback()
-                reason = self.env._("Not sent this time: %(error)s", error=translated(self.env, exc))
-                row.message_post(body=reason)
-                row._note("later", reason)
-                self._commit()
             except (ApiError, UserError) as exc:
+                kind = policy(exc)
+                if kind == THROTTLED:
+                    raise
                 self.env.cr.rollback()
-                row._record_failure(exc)
+                if kind == RETRYABLE:
+                    reason = self.env._("Not sent this time: %(error)s", error=translated(self.env, exc))
+                    row.message_post(body=reason)
+                    row._note("later", reason)
+                else:
+                    row._record_failure(exc)
                 self._commit()
 
     def _record_failure(self, exc):

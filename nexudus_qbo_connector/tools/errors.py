@@ -60,3 +60,18 @@ class NotFoundError(ApiError):
 
 class RejectedError(ApiError):
     """The service refused the data; ``code`` and ``detail`` say why."""
+
+
+# The error policy of a transfer, the same for every row, single or in a batch.
+THROTTLED = "throttled"  # the service asks to wait: stop, keep what is done, come back when it says
+RETRYABLE = "retryable"  # not the row's fault (down, no answer): leave it as it is for the next run
+REFUSED = "refused"  # the row's data or settings: it fails, saying why and what to do
+
+
+def policy(exc):
+    """``THROTTLED``, ``RETRYABLE`` or ``REFUSED``: what a transfer does about ``exc``."""
+    if isinstance(exc, ThrottledError):
+        return THROTTLED
+    if isinstance(exc, TransientError):
+        return RETRYABLE
+    return REFUSED

@@ -214,6 +214,7 @@ class QboClient(ApiClient):
         self.realm_id = realm_id
         self.access_token = access_token
         self.on_unauthorized = on_unauthorized
+        self.known_customers = {}  # customers read or made through this client, by name as QuickBooks compares it
 
     def _auth_headers(self):
         return {"Authorization": f"Bearer {self.access_token}"}
@@ -295,6 +296,30 @@ class QboClient(ApiClient):
         """``save`` for a ``qbo_objects`` document: its body sent, QuickBooks' answer read as a document."""
         entity = document.qbo_object_name
         return read(entity, self.save(entity, to_body(document), request_id=request_id, operation=operation))
+
+    def batch(self, items, *, request_id):
+        """Send ``items`` (``BatchItemRequest`` entries, at most 30, each with its ``bId``) in one batch request
+        and return each item's ``BatchItemResponse`` entry by ``bId``: the entity, a ``QueryResponse`` or a
+        ``Fault`` (see :meth:`item_error`). ``request_id`` (at most 36 characters) makes the batch idempotent."""
+        answer = self.call(
+            "POST",
+            "batch",
+            params={"requestid": request_id},
+            data=wire_json({"BatchItemRequest": items}).encode("utf-8"),
+            headers={"Content-Type": "application/json"},
+        )
+        return {entry.get("bId"): entry for entry in answer.get("BatchItemResponse") or []}
+
+    def item_error(self, entry):
+        """The typed error of a batch item answered with a ``Fault``, as the same fault of a single request."""
+        message, detail, code = _fault(entry)
+        kw = {"service": self.service, "code": code, "detail": detail}
+        message = message or _lt("QuickBooks refused it without saying why.")
+        if code in AUTH_CODES:
+            return AuthError(message, **kw)
+        if code in NOT_FOUND_CODES:
+            return NotFoundError(message, **kw)
+        return RejectedError(message, **kw)
 
     # -- errors ----------------------------------------------------------------------------------
     def _error_from_response(self, response):

@@ -15,7 +15,7 @@ from .transfer_common import (
     send,
 )
 
-TRANSFER = "odoo.addons.nexudus_qbo_connector.models.nexudus_qbo_invoice_transfer"
+TRANSFER = "odoo.addons.nexudus_qbo_connector.models.nexudus_qbo_invoice"
 
 
 @tagged("standard", "post_install", "-at_install")
@@ -291,7 +291,8 @@ class TestInvoiceTransfer(FreshServicesCase):
     def test_a_refusal_fails_that_invoice_only_and_retry_after_the_fix_sends_it(self):
         first, second = self.ready.filtered(lambda r: not r.is_credit_note).sorted(lambda r: (r.issue_date, r.id))[:2]
         link_customers(self, first | second)
-        self.qbo.fail_next_write(count=1, status=400)
+        # The batch of both is refused as a whole, then each goes on its own: the first is refused again.
+        self.qbo.fail_next_write(count=2, status=400)
         with patch(f"{TRANSFER}._logger"):
             send(self, first | second)
         self.assertEqual(first.transfer_state, "failed")

@@ -8,7 +8,7 @@ from odoo.addons.nexudus_qbo_connector.tools.qbo_links import document_url
 from .common import FreshServicesCase
 from .transfer_common import complete_mappings, import_invoices, link_customers, money, prepare_transfers, send
 
-TRANSFER = "odoo.addons.nexudus_qbo_connector.models.nexudus_qbo_invoice_transfer"
+TRANSFER = "odoo.addons.nexudus_qbo_connector.models.nexudus_qbo_invoice"
 
 
 @tagged("standard", "post_install", "-at_install")

@@ -8,7 +8,7 @@ from odoo.tests import new_test_user, tagged
 from .common import FreshServicesCase
 from .transfer_common import complete_mappings, import_invoices, link_customers, prepare_transfers, send
 
-TRANSFER = "odoo.addons.nexudus_qbo_connector.models.nexudus_qbo_invoice_transfer"
+TRANSFER = "odoo.addons.nexudus_qbo_connector.models.nexudus_qbo_invoice"
 KEYS = ("to_send", "sent_today", "failed", "waiting", "payments")
 
 
@@ -25,7 +25,7 @@ class TestOverview(FreshServicesCase):
         four = ready.sorted(lambda r: (r.issue_date, r.id))[:4]
         self.failed = four[0]  # sent first: the refused write is its
         link_customers(self, four)
-        self.qbo.fail_next_write(count=1, status=400)
+        self.qbo.fail_next_write(count=2, status=400)  # their batch refused as a whole, then the first alone
         with patch(f"{TRANSFER}._logger"):
             send(self, four)
         self.assertEqual(self.failed.transfer_state, "failed")

@@ -8,7 +8,7 @@ from .common import FreshServicesCase
 from .test_invoice_cron import CronMixin
 from .transfer_common import complete_mappings, import_invoices, link_customers, prepare_transfers, send
 
-TRANSFER = "odoo.addons.nexudus_qbo_connector.models.nexudus_qbo_invoice_transfer"
+TRANSFER = "odoo.addons.nexudus_qbo_connector.models.nexudus_qbo_invoice"
 
 
 @tagged("standard", "post_install", "-at_install")
@@ -67,7 +67,7 @@ class TestRunHistory(CronMixin, FreshServicesCase):
         ready = invoices.filtered(lambda r: r.transfer_state == "to_send" and not r.is_credit_note)
         first, second = ready.sorted(lambda r: (r.issue_date, r.id))[:2]
         link_customers(self, first | second)
-        self.qbo.fail_next_write(count=1, status=400)
+        self.qbo.fail_next_write(count=2, status=400)  # their batch refused as a whole, then the first alone
         with patch(f"{TRANSFER}._logger"):
             send(self, first | second)
         self.assertEqual((first.transfer_state, second.transfer_state), ("failed", "sent"))

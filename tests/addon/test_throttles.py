@@ -11,7 +11,8 @@ from unittest.mock import patch
 from odoo import fields
 from odoo.tests import tagged
 
-from odoo.addons.nexudus_qbo_connector.models import nexudus_qbo_invoice_transfer
+from odoo.addons.nexudus_qbo_connector.models import nexudus_qbo_invoice
+from odoo.addons.nexudus_qbo_connector.tools import batching
 from odoo.addons.nexudus_qbo_connector.tools.moments import READ_OVERLAP
 
 from simulators.nexudus.limits import NexudusLimits
@@ -144,8 +145,10 @@ class TestThrottles(CronMixin, FreshServicesCase):
 
     def test_a_throttled_quickbooks_pauses_the_sending_and_every_state_stays_true(self):
         self.company.nexudus_qbo_auto_send_invoices = True
-        self.qbo.fail_next_write(count=1, status=429, skip=4)  # QuickBooks' own throttle answer, mid-run
-        self.run_once()
+        # QuickBooks' own throttle answer, mid-run: batches of five, the third over a lowered batch limit.
+        self.qbo.limits = QboLimits(batch_per_minute=2)
+        with patch.object(batching, "BATCH_SIZE", 5):
+            self.run_once()
 
         rows = self.invoices.search([("company_id", "=", self.company.id)])
         sent = rows.filtered(lambda r: r.transfer_state == "sent")
@@ -158,6 +161,7 @@ class TestThrottles(CronMixin, FreshServicesCase):
         self.assert_budget_blocked("qbo")
         self.assertTrue(self.triggers())
 
+        self.qbo.limits = QboLimits()
         self.pass_time()
         rows = self.run_cron()
         self.assertFalse(rows.filtered(lambda r: r.transfer_state in ("to_send", "sending")))
@@ -175,7 +179,7 @@ class TestThrottles(CronMixin, FreshServicesCase):
 
     def test_imports_and_pulls_happen_once_per_run_however_many_calls_it_takes(self):
         self.company.nexudus_qbo_auto_send_invoices = True
-        with patch.object(nexudus_qbo_invoice_transfer, "SEND_CHUNK", 3):  # several calls in one run
+        with patch.object(nexudus_qbo_invoice, "SEND_CHUNK", 3):  # several calls in one run
             mark = len(self.nexudus.request_log)
             self.run_once()
         reads = [p for _m, path, p in self.nexudus_api_calls(mark) if path.endswith("/coworkerinvoices")]

@@ -4,6 +4,7 @@ from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from nqc_tools import batching
 from nqc_tools.errors import AuthError, InvalidGrantError, NotFoundError, RejectedError, TransientError
 from nqc_tools.qbo_client import QboClient, QboOAuth, quote
 
@@ -152,3 +153,19 @@ def test_token_service_down_is_transient_and_the_refresh_token_stays_good(sim):
     finally:
         sim.fault_plan = None
     assert oauth.refresh(tokens["refresh_token"])["access_token"]
+
+
+def test_batch_answers_by_item_and_faults_as_single_requests_would(api):
+    customers = api.query_all("Customer")
+    items = [
+        {"bId": "1", "operation": "create", "Customer": {"DisplayName": "Batch Test Ltd"}},
+        {"bId": "2", "operation": "create", "Customer": {"DisplayName": customers[0]["DisplayName"]}},
+        {"bId": "3", "operation": "update", "Customer": {"Id": "999999", "SyncToken": "0", "DisplayName": "X"}},
+    ]
+    request_id = batching.request_id("test", "customers", "batch-answers")
+    answers = api.batch(items, request_id=request_id)
+    assert answers["1"]["Customer"]["DisplayName"] == "Batch Test Ltd"
+    assert isinstance(api.item_error(answers["2"]), RejectedError)
+    assert isinstance(api.item_error(answers["3"]), NotFoundError)
+    again = api.batch(items, request_id=request_id)  # the same request: QuickBooks' first answer
+    assert again["1"]["Customer"]["Id"] == answers["1"]["Customer"]["Id"]
