@@ -31,5 +31,4 @@ from . import (
     nexudus_qbo_webhook_delivery,
     res_company,
     res_config_settings,
-    res_config_settings_run_history,
 )

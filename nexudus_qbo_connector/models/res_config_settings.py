@@ -2,6 +2,7 @@ from odoo import api, fields, models
 
 from ..tools.notifications import notification
 from ..tools.webhooks import QBO_WEBHOOK_PATH
+from .nexudus_qbo_run import DEFAULT_RETENTION_DAYS, RETENTION_PARAM
 
 
 class ResConfigSettings(models.TransientModel):
@@ -35,6 +36,9 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.nexudus_qbo_create_payment_methods", readonly=False
     )
     nexudus_qbo_interval_minutes = fields.Integer(related="company_id.nexudus_qbo_interval_minutes", readonly=False)
+    nexudus_qbo_run_retention_days = fields.Integer(
+        "Keep run history (days)", config_parameter=RETENTION_PARAM, default=DEFAULT_RETENTION_DAYS
+    )
     nexudus_webhook_secret = fields.Char(related="company_id.nexudus_webhook_secret", readonly=False)
     qbo_verifier_token = fields.Char(related="company_id.qbo_verifier_token", readonly=False)
     qbo_webhook_url = fields.Char(
