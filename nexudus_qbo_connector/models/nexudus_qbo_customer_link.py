@@ -386,11 +386,11 @@ class NexudusQboCustomerLink(models.Model):
             self.env["ir.cron"]._commit_progress()
             return
         items = [
-            {
-                "bId": batching.item_id(position),
-                "operation": "create",
-                "Customer": to_body(list_payload.customer_document(coworker, name, currencies[coworker["Id"]])),
-            }
+            (
+                batching.item_id(position),
+                "create",
+                list_payload.customer_document(coworker, name, currencies[coworker["Id"]]),
+            )
             for position, (coworker, name) in enumerate(free, 1)
         ]
         keys = sorted(f"{coworker['Id']}:{name}" for coworker, name in free)
@@ -400,8 +400,8 @@ class NexudusQboCustomerLink(models.Model):
             return  # each is looked up by name when its invoice is sent
         except RejectedError:
             return  # each is made on its own, so that a refusal names its customer
-        for item, (coworker, _name) in zip(items, free, strict=True):
-            row = (answers.get(item["bId"]) or {}).get("Customer")
+        for (bid, _operation, _document), (coworker, _name) in zip(items, free, strict=True):
+            row = (answers.get(bid) or {}).get("Customer")
             if row:
                 client.known_customers[_name_key(row.get("DisplayName"))] = row
                 self._link(company, coworker, row, "created", [])

@@ -810,7 +810,7 @@ class NexudusQboInvoice(models.Model):
         return self.nexudus_id
 
     def _batch_item(self, payload):
-        return payload.entity, payload.body
+        return payload.document
 
     def _record_created(self, context, payload, answer):
         self._record_sent(context, payload, answer.get(payload.entity) or {})

@@ -14,6 +14,7 @@ from ..tools.invoice_payload import money
 from ..tools.moments import READ_OVERLAP, naive_utc, nexudus_minute
 from ..tools.qbo_client import quote
 from ..tools.qbo_links import document_url
+from ..tools.qbo_objects import to_body
 from ..tools.texts import translated
 from ..tools.transferability import ACCOUNT_MAPPINGS, ADMINISTRATORS, MANAGERS, PAYMENT_METHODS, SETTINGS
 from .nexudus_qbo_transfer_mixin import QUEUE_FIELDS
@@ -631,7 +632,7 @@ class NexudusQboPayment(models.Model):
             if found:
                 return self._adopt(found)
         qbo_invoice = context.client.get("Invoice", self.invoice_id.qbo_id)
-        body = self._qbo_body(context, entry, qbo_invoice, deposit, money(qbo_invoice.get("Balance")))
+        body = to_body(self._qbo_document(context, entry, qbo_invoice, deposit, money(qbo_invoice.get("Balance"))))
         payment = self._save_payment(context, body, request_id)
         if not payment:
             return None
@@ -675,7 +676,7 @@ class NexudusQboPayment(models.Model):
             )
         return deposit
 
-    def _qbo_body(self, context, entry, qbo_invoice, deposit, balance):
+    def _qbo_document(self, context, entry, qbo_invoice, deposit, balance):
         """The QuickBooks Payment of this row, applied to ``qbo_invoice`` with ``balance`` still open."""
         amount = money(self.amount)
         if balance < amount:
@@ -691,7 +692,7 @@ class NexudusQboPayment(models.Model):
         method_id, method_note = context.method(entry.get("PaymentGatewayName"))
         if method_note:
             self.message_post(body=method_note)
-        return payment_payload.qbo_payment(
+        return payment_payload.qbo_payment_document(
             entry,
             amount,
             invoice_id=self.invoice_id.qbo_id,
@@ -776,7 +777,9 @@ class NexudusQboPayment(models.Model):
                         id=row.invoice_id.qbo_id,
                     )
                 )
-            bodies[row] = row._qbo_body(context, row._source(), qbo_invoice, deposits[row], balances[qbo_invoice["Id"]])
+            bodies[row] = row._qbo_document(
+                context, row._source(), qbo_invoice, deposits[row], balances[qbo_invoice["Id"]]
+            )
             balances[qbo_invoice["Id"]] -= money(row.amount)
 
         self._move_each(build)
@@ -789,7 +792,7 @@ class NexudusQboPayment(models.Model):
         return {"waiting_for": False}
 
     def _batch_item(self, payload):
-        return "Payment", payload
+        return payload
 
     def _record_created(self, context, payload, answer):
         self._recorded(answer.get("Payment") or {})

@@ -320,10 +320,7 @@ class NexudusQboTransferMixin(models.AbstractModel):
         Asked to wait: nothing reached QuickBooks, the rows are to send again. Unanswered: they stay
         *Sending*, looked up before anything is sent again. Refused as a whole: each goes on its own, so
         that a refusal names its row."""
-        items = []
-        for row in self:
-            entity, body = row._batch_item(payloads[row])
-            items.append({"bId": row.batch_item_id, "operation": "create", entity: body})
+        items = [(row.batch_item_id, "create", row._batch_item(payloads[row])) for row in self]
         try:
             answers = context.client.batch(items, request_id=self[:1].batch_request_id)
         except ThrottledError:
@@ -375,7 +372,7 @@ class NexudusQboTransferMixin(models.AbstractModel):
         return {}
 
     def _batch_item(self, payload):
-        """``(entity, body)`` of the row's item in a batch."""
+        """The python-quickbooks document the row's item in a batch creates (``tools/qbo_objects``)."""
         raise NotImplementedError
 
     def _record_created(self, context, payload, answer):

@@ -37,11 +37,6 @@ def qbo_marker(payment_id):
     return f"[qbo-payment {payment_id}]"
 
 
-def qbo_payment(entry, amount, **kw):
-    """The body of ``qbo_payment_document`` (same arguments)."""
-    return to_body(qbo_payment_document(entry, amount, **kw))
-
-
 def qbo_payment_document(
     entry, amount, *, invoice_id, customer_id, deposit_account_id=None, method_id=None, currency=None
 ):

@@ -26,7 +26,7 @@ from .errors import (
     TransientError,
 )
 from .http_client import ApiClient, wire_json
-from .qbo_objects import read, read_cdc, to_body
+from .qbo_objects import batch_body, read, read_cdc, to_body
 from .redaction import get_logger
 from .texts import _lt
 
@@ -298,14 +298,15 @@ class QboClient(ApiClient):
         return read(entity, self.save(entity, to_body(document), request_id=request_id, operation=operation))
 
     def batch(self, items, *, request_id):
-        """Send ``items`` (``BatchItemRequest`` entries, at most 30, each with its ``bId``) in one batch request
-        and return each item's ``BatchItemResponse`` entry by ``bId``: the entity, a ``QueryResponse`` or a
-        ``Fault`` (see :meth:`item_error`). ``request_id`` (at most 36 characters) makes the batch idempotent."""
+        """Send ``items`` (``(bId, operation, document[, options])``, at most 30, built into the request by
+        :func:`qbo_objects.batch_body`) in one batch request and return each item's ``BatchItemResponse`` entry
+        by ``bId``: the entity, a ``QueryResponse`` or a ``Fault`` (see :meth:`item_error`). ``request_id``
+        (at most 36 characters) makes the batch idempotent."""
         answer = self.call(
             "POST",
             "batch",
             params={"requestid": request_id},
-            data=wire_json({"BatchItemRequest": items}).encode("utf-8"),
+            data=wire_json(batch_body(items)).encode("utf-8"),
             headers={"Content-Type": "application/json"},
         )
         return {entry.get("bId"): entry for entry in answer.get("BatchItemResponse") or []}

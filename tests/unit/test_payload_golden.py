@@ -16,7 +16,8 @@ if __name__ == "__main__":  # rewriting the digests: load the tools as the tests
 
 from nqc_tools.http_client import wire_json
 from nqc_tools.invoice_payload import PayloadError, Target, TaxTarget, build
-from nqc_tools.payment_payload import credit_application, qbo_payment
+from nqc_tools.payment_payload import credit_application, qbo_payment_document
+from nqc_tools.qbo_objects import to_body
 from seeded import line_amounts, seeded_invoices
 
 D = Decimal
@@ -26,6 +27,11 @@ RATED = {
     ("5.0% R", D("5.0000")): TaxTarget("tc-5", ["tr-5"], percent=D("5")),
     ("No VAT", D("0.0000")): TaxTarget("tc-0", ["tr-0"], percent=D("0")),
 }
+
+
+def qbo_payment(entry, amount, **kw):
+    """The wire body of a QuickBooks Payment, as the connector sends it."""
+    return to_body(qbo_payment_document(entry, amount, **kw))
 
 
 def digest(*parts):

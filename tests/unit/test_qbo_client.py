@@ -7,6 +7,7 @@ import pytest
 from nqc_tools import batching
 from nqc_tools.errors import AuthError, InvalidGrantError, NotFoundError, RejectedError, TransientError
 from nqc_tools.qbo_client import QboClient, QboOAuth, quote
+from nqc_tools.qbo_objects import Customer
 
 from simulators.chaos import FaultPlan, FaultRates
 from simulators.qbo import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REALM_ID
@@ -158,9 +159,9 @@ def test_token_service_down_is_transient_and_the_refresh_token_stays_good(sim):
 def test_batch_answers_by_item_and_faults_as_single_requests_would(api):
     customers = api.query_all("Customer")
     items = [
-        {"bId": "1", "operation": "create", "Customer": {"DisplayName": "Batch Test Ltd"}},
-        {"bId": "2", "operation": "create", "Customer": {"DisplayName": customers[0]["DisplayName"]}},
-        {"bId": "3", "operation": "update", "Customer": {"Id": "999999", "SyncToken": "0", "DisplayName": "X"}},
+        ("1", "create", Customer(DisplayName="Batch Test Ltd")),
+        ("2", "create", Customer(DisplayName=customers[0]["DisplayName"])),
+        ("3", "update", Customer(Id="999999", SyncToken="0", DisplayName="X")),
     ]
     request_id = batching.request_id("test", "customers", "batch-answers")
     answers = api.batch(items, request_id=request_id)
