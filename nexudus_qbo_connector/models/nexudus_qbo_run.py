@@ -210,15 +210,17 @@ class NexudusQboRun(models.Model):
         return True
 
     @api.model
-    def _retention_days(self):
-        value = self.env["ir.config_parameter"].sudo().get_param(RETENTION_PARAM)
+    def _days_setting(self, param, default):
+        """A number of days set in system parameter ``param`` (at least 1; ``default`` when unset or not a
+        number)."""
+        value = self.env["ir.config_parameter"].sudo().get_param(param)
         try:
-            return max(int(value), 1) if value else DEFAULT_RETENTION_DAYS
+            return max(int(value), 1) if value else default
         except ValueError:
-            return DEFAULT_RETENTION_DAYS
+            return default
 
     @api.autovacuum
     def _gc_old_runs(self):
         """Forget runs older than the retention set in Settings (90 days unless set)."""
-        limit = fields.Datetime.now() - timedelta(days=self._retention_days())
+        limit = fields.Datetime.now() - timedelta(days=self._days_setting(RETENTION_PARAM, DEFAULT_RETENTION_DAYS))
         self.sudo().search([("started_at", "<", limit)]).unlink()

@@ -74,18 +74,12 @@ class NexudusQboSweep(models.AbstractModel):
         invoices._commit()
 
     @api.model
-    def _days(self):
-        value = self.env["ir.config_parameter"].sudo().get_param(DAYS_PARAM)
-        try:
-            return max(int(value), 1) if value else DEFAULT_DAYS
-        except ValueError:
-            return DEFAULT_DAYS
-
-    @api.model
     def _sweep_invoices(self, company, invoices):
         """The company's Nexudus customers and invoices updated in the sweep's window; returns how many
         invoice rows changed."""
-        since = fields.Datetime.now() - timedelta(days=self._days())
+        since = fields.Datetime.now() - timedelta(
+            days=self.env["nexudus.qbo.run"]._days_setting(DAYS_PARAM, DEFAULT_DAYS)
+        )
         client = company._nexudus_client()
         for records in invoices._pages_since(client, "coworkers", "Coworker", {}, since):
             self.env["nexudus.qbo.coworker"].sudo()._upsert(company, records)
