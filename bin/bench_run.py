@@ -1,7 +1,7 @@
 """The benchmark of bin/bench, run inside ``odoo shell``; also the host of the two simulators it measures.
 
 Inside ``odoo shell`` (``env`` given), with BENCH_REPO_ROOT, BENCH_INVOICES, BENCH_CUSTOMERS, BENCH_SEED,
-BENCH_MAX_MINUTES, BENCH_PAYMENTS and BENCH_MAP_NEAR_MISSES in the environment:
+BENCH_MAX_MINUTES, BENCH_STEADY, BENCH_PAYMENTS and BENCH_MAP_NEAR_MISSES in the environment:
 
 1. starts both simulators in a child process (``python3 bin/bench_run.py --serve-simulators SIZES``), at
    their documented limits (never raised), so that their CPU and memory are not the Odoo process's; the
@@ -18,7 +18,13 @@ BENCH_MAX_MINUTES, BENCH_PAYMENTS and BENCH_MAP_NEAR_MISSES in the environment:
    once every Nexudus invoice is mirrored and none is left to send or sending, or at the time cap;
 4. prints the figures, the checks (each sent invoice in QuickBooks exactly once by its
    ``[nexudus-invoice <id>]`` marker, totals equal to Nexudus's) and a markdown row for the README.
-   Exits 1 when a check fails or the cap was reached.
+   Exits 1 when a check fails or the cap was reached;
+5. with BENCH_STEADY=N (N > 0) and the first import done, the steady state: the simulators' counters marked,
+   N invoices issued in Nexudus (the host's ``issue`` command, the seeded invoices' builder) round-robin for
+   the customers that have an invoice sent (so already linked in QuickBooks), the scheduled action triggered
+   once (what its next run or a webhook does; its interval is hours) and driven as in 3 until all are moved;
+   then that phase's figures alone (requests per invoice issued, throttles, CPU), the checks of 4 for those
+   N invoices (each sent, in QuickBooks exactly once, Nexudus's total) and a second markdown row.
 
 Times: the import runs from the first Nexudus request after the set-up to the last invoice mirrored
 (``create_date``); sending from the first to the last Invoice/CreditMemo created in QuickBooks (the
@@ -112,8 +118,9 @@ def serve_simulators(sizes):
                     documents.append([entity, row.get("PrivateNote") or "", str(row.get("TotalAmt"))])
             totals = {str(i): str(r.get("TotalAmount")) for i, r in nexudus.data.coworkerinvoices.items()}
             answer({"qbo": documents, "nexudus": totals})
-        elif command.startswith("issue "):  # bin/bench_webhooks.py: a new invoice issued now (its webhook fires)
-            invoice = nexudus.issue_invoice(int(command.split()[1]))
+        elif command.startswith("issue "):  # a new invoice issued now (its webhook fires); `issue ID [JSON list]`:
+            words = command.split(maxsplit=2)  # its lines avoid these account codes and tax rate names
+            invoice = nexudus.issue_invoice(int(words[1]), avoid=set(json.loads(words[2])) if len(words) > 2 else ())
             answer({"id": invoice["Id"], "number": invoice["InvoiceNumber"]})
         elif command.startswith("in_qbo "):  # bin/bench_webhooks.py: whether the invoice's document is there
             marker = f"[nexudus-invoice {command.split()[1]}]"
@@ -427,10 +434,11 @@ def money(value):
     return Decimal(str(value)).quantize(CENT)
 
 
-def check_documents(env, company, documents):
-    """Each sent invoice in QuickBooks exactly once (by marker), with Nexudus's total; returns (lines, ok)."""
+def check_documents(env, company, documents, only=None):
+    """Each sent invoice in QuickBooks exactly once (by marker), with Nexudus's total; returns (lines, ok).
+    With ``only`` (Nexudus ids: the steady-state phase's), just those, and each of them must have been sent."""
     rows = env["nexudus.qbo.invoice"].search([("company_id", "=", company.id)])
-    sent = rows.filtered(lambda r: r.transfer_state == "sent")
+    sent = rows.filtered(lambda r: r.transfer_state == "sent" and (only is None or r.nexudus_id in only))
     markers = Counter()
     totals = {}
     unmarked = 0
@@ -438,6 +446,8 @@ def check_documents(env, company, documents):
         found = MARKER.search(note)
         if not found:
             unmarked += 1
+            continue
+        if only is not None and int(found.group(1)) not in only:
             continue
         markers[int(found.group(1))] += 1
         totals[int(found.group(1))] = money(total)
@@ -456,17 +466,20 @@ def check_documents(env, company, documents):
         pair = by_currency.setdefault(row.currency_code or "?", [Decimal(0), Decimal(0)])
         pair[0] += expected
         pair[1] += got or Decimal(0)
-    once = not twice and not missing and not unexpected
+    not_sent = sorted(set(only) - sent_ids) if only is not None else []
+    once = not twice and not missing and not unexpected and not not_sent
     lines = [
-        f"  every sent invoice in QuickBooks exactly once: {'OK' if once else 'FAILED'} "
-        f"({len(sent_ids)} sent, {sum(markers.values())} QuickBooks invoices and credit memos with a marker, "
+        f"  every {'issued' if only is not None else 'sent'} invoice in QuickBooks exactly once: "
+        f"{'OK' if once else 'FAILED'} "
+        + (f"({len(only) - len(not_sent)} of the {len(only)} issued sent, " if only is not None else "(")
+        + f"{len(sent_ids)} sent, {sum(markers.values())} QuickBooks invoices and credit memos with a marker, "
         f"{len(twice)} twice, {len(missing)} missing, {len(unexpected)} not sent by Odoo, {unmarked} without marker)",
         f"  totals equal to Nexudus's: {'OK' if not wrong else 'FAILED'} ("
         + "; ".join(f"{c} Nexudus {n} / QuickBooks {q}" for c, (n, q) in sorted(by_currency.items()))
         + (f"; {len(wrong)} differ" if wrong else "")
         + ")",
     ]
-    for what, ids in (("twice", twice), ("missing", missing), ("not sent by Odoo", unexpected)):
+    for what, ids in (("twice", twice), ("missing", missing), ("not sent by Odoo", unexpected), ("not sent", not_sent)):
         if ids:
             lines.append(f"    {what}: Nexudus ids {ids[:20]}{' …' if len(ids) > 20 else ''}")
     lines.extend(f"    {text}" for text in wrong[:10])
@@ -609,6 +622,83 @@ def report(env, company, config, world_invoices, run, stats, documents):
     return ok
 
 
+def issue_steady(env, company, simulators, count):
+    """Issue ``count`` invoices now in the Nexudus simulator, round-robin over the customers that already have
+    an invoice sent (so a customer linked in QuickBooks), as a billing run would (the seeded invoices' builder:
+    their locations, accounts and tax rates), avoiding the accounts and tax rates not mapped in some location (so
+    that none waits for a mapping). Returns (Nexudus ids, number of customers, what was avoided)."""
+    env.cr.rollback()
+    env.invalidate_all()
+    account_maps = env["nexudus.qbo.account.map"].search([("company_id", "=", company.id)])
+    tax_maps = env["nexudus.qbo.tax.map"].search([("company_id", "=", company.id)])
+    avoid = sorted(
+        set(account_maps.filtered(lambda m: not m.ready).mapped("nexudus_code"))
+        | set(tax_maps.filtered(lambda m: not m.qbo_tax_code_id).mapped("nexudus_name"))
+    )
+    sent = env["nexudus.qbo.invoice"].search([("company_id", "=", company.id), ("transfer_state", "=", "sent")])
+    customers = sorted(set(sent.mapped("nexudus_coworker_id")) - {0})
+    if not customers:
+        raise SystemExit("Steady state: no customer has an invoice in QuickBooks after the first import")
+    issued = [simulators.ask(f"issue {customers[i % len(customers)]} {json.dumps(avoid)}")["id"] for i in range(count)]
+    return issued, min(count, len(customers)), avoid
+
+
+def report_steady(env, company, config, count, customers, issued, run, stats, documents):
+    """The steady-state phase alone: its throughput, requests per invoice issued, throttles and checks."""
+    env.cr.rollback()
+    env.invalidate_all()
+    rows = env["nexudus.qbo.invoice"].search([("company_id", "=", company.id), ("nexudus_id", "in", issued)])
+    counts = Counter(rows.mapped("transfer_state"))
+    sent, skipped, failed = (counts.get(s, 0) for s in ("sent", "skipped", "failed"))
+    total = run["ended"] - run["started"]
+    check_lines, checks_ok = check_documents(env, company, documents, only=set(issued))
+    ok = checks_ok and run["outcome"] == "done"
+    say()
+    say(
+        f"Steady state: {count} invoices issued in Nexudus for {customers} customers already in QuickBooks, "
+        "the scheduled action triggered once (as its next run or a webhook would) and driven until all are moved"
+    )
+    say(f"  outcome: {run['outcome']}")
+    say(
+        f"  end to end: {total:.1f}s for {count} invoices = {rate(count, total):.0f} invoices/min; {run['runs']} "
+        f"runs of the scheduled action, {run['calls']} calls, {run['sleeps']} waits ({run['slept']:.0f}s asleep)"
+    )
+    say(
+        f"  Nexudus: {stats['nexudus_requests']} API requests ({stats['nexudus_writes']} writes) = "
+        f"{stats['nexudus_requests'] / count:.3f} per invoice; {stats['nexudus_throttled']} refused with 409"
+    )
+    by = ", ".join(f"{k} {v}" for k, v in sorted(stats["qbo_throttled_by"].items()))
+    say(
+        f"  QuickBooks: {stats['qbo_requests']} API requests = {stats['qbo_requests'] / count:.3f} per invoice, "
+        f"{stats['qbo_oauth']} OAuth token calls; {stats['qbo_throttled']} refused with 429{f' ({by})' if by else ''}"
+    )
+    kinds = sorted(stats["qbo_kinds"].items(), key=lambda item: -item[1])
+    say("  QuickBooks requests: " + ", ".join(f"{k} {v}" for k, v in kinds))
+    say("  QuickBooks writes: " + ", ".join(f"{k} {v}" for k, v in sorted(stats["qbo_writes"].items())))
+    say(f"  Odoo CPU: {run['cpu']:.1f}s = {run['cpu'] * 1000 / count:.1f} ms per invoice")
+    say(f"  invoices issued: {sent} sent, {skipped} skipped, {failed} failed"
+        + "".join(f", {counts[s]} {s}" for s in sorted(counts) if s not in ("sent", "skipped", "failed"))
+        + (f", {count - len(rows)} not mirrored" if len(rows) < count else ""))  # fmt: skip
+    say("Checks (steady state):")
+    for line in check_lines:
+        say(line)
+    header = (
+        "| Invoices issued (customers) | End to end inv/min | Nexudus req/inv | QBO req/inv | 409 / 429 | "
+        "Odoo CPU ms/inv | Sent / skipped / failed | Checks |"
+    )
+    row = (
+        f"| {count:,} ({customers:,}) after {config['invoices']:,} ({config['customers']:,}) | "
+        f"{rate(count, total):.0f} | {stats['nexudus_requests'] / count:.3f} | {stats['qbo_requests'] / count:.3f} | "
+        f"{stats['nexudus_throttled']} / {stats['qbo_throttled']} | {run['cpu'] * 1000 / count:.1f} | "
+        f"{sent} / {skipped} / {failed} | {'pass' if ok else 'FAIL'} |"
+    )
+    say()
+    say(header)
+    say("|" + "|".join("---" for _ in range(header.count("|") - 1)) + "|")
+    say(row)
+    return ok
+
+
 def main(env):
     config = {
         "invoices": int(os.environ.get("BENCH_INVOICES", "2000")),
@@ -617,6 +707,7 @@ def main(env):
         "max_minutes": float(os.environ.get("BENCH_MAX_MINUTES", "60")),
         "payments": os.environ.get("BENCH_PAYMENTS", "1") != "0",
         "map_near_misses": os.environ.get("BENCH_MAP_NEAR_MISSES", "0") == "1",
+        "steady": int(os.environ.get("BENCH_STEADY", "0")),
     }
     os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the simulators speak HTTP on loopback
     sizes = {
@@ -642,6 +733,21 @@ def main(env):
         stats = simulators.ask("stats")
         documents = simulators.ask("documents")
         ok = report(env, company, config, world_invoices, run, stats, documents)
+        if config["steady"] and run["outcome"] == "done":
+            simulators.ask("mark")  # the phase's requests, writes and throttles counted from here
+            say()
+            say(f"Steady state: issuing {config['steady']} invoices in Nexudus for customers already in QuickBooks")
+            issued, customers, avoided = issue_steady(env, company, simulators, config["steady"])
+            say(f"  {len(issued)} issued; their lines avoid what is not mapped: {', '.join(avoided) or 'nothing'}")
+            env.ref(CRON)._trigger()
+            before = budgets(env.registry)
+            steady = drive(env, company, world_invoices + len(issued), config["max_minutes"])
+            steady.update(budgets=before)
+            stats = simulators.ask("stats")
+            documents = simulators.ask("documents")
+            ok = report_steady(env, company, config, len(issued), customers, issued, steady, stats, documents) and ok
+        elif config["steady"]:
+            say(f"Steady state skipped: the first import did not finish ({run['outcome']})")
     finally:
         simulators.close()
     if not ok:

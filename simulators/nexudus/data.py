@@ -204,9 +204,10 @@ class NexudusData:
         self.sync_lines(invoice_id)
         return invoice
 
-    def issue_invoice(self, coworker_id, moment):
-        """Issue a new invoice of the coworker at ``moment`` (an aware datetime), as a billing run would."""
-        invoice = self.builder.issue_now(self.coworkers[coworker_id], moment)
+    def issue_invoice(self, coworker_id, moment, avoid=()):
+        """Issue a new invoice of the coworker at ``moment`` (an aware datetime), as a billing run would; its
+        lines use no account code or tax rate name in ``avoid``."""
+        invoice = self.builder.issue_now(self.coworkers[coworker_id], moment, avoid=avoid)
         self.sync_lines(invoice["Id"])
         return invoice
 

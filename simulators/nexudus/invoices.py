@@ -291,12 +291,13 @@ class _Builder:
         for business_id, business in self.data.businesses.items():
             business["NextInvoice"] = self.sequences[(business_id, "invoice")] + 1
 
-    def issue_now(self, coworker, moment, line_count=2):
-        """A new invoice of ``coworker`` issued (and sent) at ``moment``, with its lines and INV ledger row."""
+    def issue_now(self, coworker, moment, line_count=2, avoid=()):
+        """A new invoice of ``coworker`` issued (and sent) at ``moment``, with its lines and INV ledger row; its
+        lines use no financial account code or tax rate name in ``avoid`` (bin/bench: only mapped ones)."""
         invoice = self.invoice(coworker, moment, "issued")
         invoice["SentOn"] = iso(moment)
         self.updated[invoice["Id"]] = moment
-        self.add_lines(invoice, line_count)
+        self.add_lines(invoice, line_count, avoid=avoid)
         self.issue(moment, invoice)
         self.finish(invoice)
         business_id = invoice["BusinessId"]
@@ -432,18 +433,21 @@ class _Builder:
         return record
 
     # -- lines -------------------------------------------------------------------------------------
-    def add_lines(self, invoice, count, unmapped=False):
+    def add_lines(self, invoice, count, unmapped=False, avoid=()):
         rng = self.rng
         inclusive = self.entered_gross[invoice["BusinessId"]]
         converted = inclusive and not self.inclusive[invoice["BusinessId"]]
         odd_position = rng.randint(1, count) if unmapped else None
         for position in range(1, count + 1):
-            if position == 1 and rng.random() < 0.8:
-                item = rng.choice(CONTRACT_ITEMS)
-            else:
-                item = DEPOSIT_ITEM if rng.random() < 0.05 else rng.choice(EXTRA_ITEMS)
+            for _attempt in range(100):  # drawn again while its account or tax rate is to be avoided
+                if position == 1 and rng.random() < 0.8:
+                    item = rng.choice(CONTRACT_ITEMS)
+                else:
+                    item = DEPOSIT_ITEM if rng.random() < 0.05 else rng.choice(EXTRA_ITEMS)
+                rate = self.no_tax if item is DEPOSIT_ITEM else rng.choice(self.rates[:1] * 9 + self.rates)
+                if item[0] not in avoid and rate.name not in avoid:
+                    break
             code, descriptions, (low, high), max_quantity, source_field, name_field = item
-            rate = self.no_tax if item is DEPOSIT_ITEM else rng.choice(self.rates[:1] * 9 + self.rates)
             description = rng.choice(descriptions)
             fields = {
                 "Position": position,

@@ -185,13 +185,14 @@ class WebhooksMixin:
         return self.deliverer.wait(timeout)
 
     # -- what fires --------------------------------------------------------------------------------
-    def issue_invoice(self, coworker_id=None):
+    def issue_invoice(self, coworker_id=None, avoid=()):
         """Issue a new invoice now, as a billing run would (plain Python): the customer's (the first active one by
-        default), with two lines and its ledger charge. Fires CoworkerInvoiceCreate; returns the invoice."""
+        default), with two lines (no account code or tax rate name in ``avoid``) and its ledger charge. Fires
+        CoworkerInvoiceCreate; returns the invoice."""
         with self.lock:
             if coworker_id is None:
                 coworker_id = next(iter(self.data.coworkers))
-            invoice = self.data.issue_invoice(coworker_id, self.clock())
+            invoice = self.data.issue_invoice(coworker_id, self.clock(), avoid)
             self.fire("CoworkerInvoiceCreate", invoice)
             return dict(invoice)
 
