@@ -264,6 +264,7 @@ class NexudusQboInvoice(models.Model):
                 run = self.env["nexudus.qbo.run"]._current() if run is None else run
                 # The scheduled action is the connector at work; what is tried or read once in this run is marked.
                 connector = self._as_connector().with_context(nexudus_qbo_run_id=run.id)
+                company = company.with_env(connector.env)  # what reads through the company is in the run
                 first_call = scheduler._first_read(company, wave) if wave else run._first_time(company, "read")
                 with run._measuring(company):
                     remaining += connector.with_company(company)._sync_company(company, first_call)
