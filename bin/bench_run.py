@@ -223,6 +223,14 @@ def say(text=""):
     print(text, flush=True)
 
 
+def say_table(header, row):
+    """A markdown table of one row, after a blank line, as the README's tables have it."""
+    say()
+    say(header)
+    say("|" + "|".join("---" for _ in range(header.count("|") - 1)) + "|")
+    say(row)
+
+
 def map_near_misses(env, company):
     """What tests/addon/transfer_common.complete_mappings does, as an operator who checked the seed's
     near-misses would: Event Revenue to the QuickBooks account numbered evt-001 (and its item); Nexudus's
@@ -615,10 +623,7 @@ def report(env, company, config, world_invoices, run, stats, documents):
         f"{run['cpu'] * 1000 / n:.1f} | {rss_mb:.0f} MB | {sent} / {skipped} / {failed} | "
         f"{'pass' if ok else 'FAIL'} |"
     )
-    say()
-    say(header)
-    say("|" + "|".join("---" for _ in range(header.count("|") - 1)) + "|")
-    say(row)
+    say_table(header, row)
     return ok
 
 
@@ -692,10 +697,7 @@ def report_steady(env, company, config, count, customers, issued, run, stats, do
         f"{stats['nexudus_throttled']} / {stats['qbo_throttled']} | {run['cpu'] * 1000 / count:.1f} | "
         f"{sent} / {skipped} / {failed} | {'pass' if ok else 'FAIL'} |"
     )
-    say()
-    say(header)
-    say("|" + "|".join("---" for _ in range(header.count("|") - 1)) + "|")
-    say(row)
+    say_table(header, row)
     return ok
 
 
