@@ -1,5 +1,6 @@
 import json
 import logging
+from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 from types import GeneratorType
@@ -375,7 +376,11 @@ class NexudusQboInvoice(models.Model):
         )
         touched = self.browse()
         for record in changed:
-            touched |= self._upsert(company, location, record, found.get(record["Id"]), existing.get(record["Id"]))
+            if record["Id"] in existing:
+                touched |= existing[record["Id"]]._update_from_nexudus(record, found.get(record["Id"]))
+        new = [record for record in changed if record["Id"] not in existing]
+        touched |= self._create_from_nexudus(company, location, new, found)
+        touched._evaluate()
         newest = max((naive_utc(r.get("UpdatedOn")) for r in records), default=None)
         if newest and (not location.invoice_cursor or newest > location.invoice_cursor):
             location.invoice_cursor = newest
@@ -397,30 +402,38 @@ class NexudusQboInvoice(models.Model):
                 self.env._("Reading from Nexudus failed: %(error)s", error=translated(self.env, exc))
             ) from exc
 
-    def _upsert(self, company, location, record, lines, row):
-        """Create or update the row of one Nexudus invoice dict; ``lines`` None keeps the row's lines."""
+    def _create_from_nexudus(self, company, location, records, lines):
+        """Create the rows of Nexudus invoice dicts new to Odoo, in one go (``lines`` by invoice id)."""
+        rows = self.with_context(mail_create_nosubscribe=True).create(
+            [
+                {
+                    **self._row_values(record, lines.get(record["Id"]), location),
+                    "company_id": company.id,
+                    "location_id": location.id,
+                    "nexudus_id": record["Id"],
+                }
+                for record in records
+            ]
+        )
+        rows._note("read")
+        return rows.with_env(self.env)
+
+    def _update_from_nexudus(self, record, lines):
+        """Update this row from its Nexudus invoice dict; ``lines`` None keeps the row's lines. The caller
+        decides again whether it is to be sent (``_evaluate``)."""
+        before = self._nexudus_record()
+        self.write(self._row_values(record, lines, self.location_id))
+        self._note("updated")
+        self._after_nexudus_change(before)
+        return self
+
+    def _row_values(self, record, lines, location):
         values = self._values_from_nexudus(record, lines, location)
         if lines is not None:
             values["line_ids"] = [fields.Command.clear()] + [
                 fields.Command.create(self._line_values(line)) for line in lines
             ]
-        if row:
-            before = row._nexudus_record()
-            row.write(values)
-            row._note("updated")
-            row._after_nexudus_change(before)
-            return row
-        row = self.create(
-            {
-                **values,
-                "company_id": company.id,
-                "location_id": location.id,
-                "nexudus_id": record["Id"],
-            }
-        )
-        row._note("read")
-        row._evaluate()
-        return row
+        return values
 
     def _values_from_nexudus(self, record, lines, location):
         currency = self._currency_of(record, location)
@@ -481,24 +494,23 @@ class NexudusQboInvoice(models.Model):
         }
 
     def _after_nexudus_change(self, before):
-        """React to a change made in Nexudus after the invoice was last read."""
+        """React to a change made in Nexudus after the invoice was transferred (one not transferred yet is
+        decided again by ``_evaluate``)."""
         record = self._nexudus_record()
-        if self.transfer_state in ("sent",) and record.get("Void") and not before.get("Void"):
+        transferred = self.transfer_state in ("sent", "voided", "to_void", "sending", "done_by_hand")
+        if self.transfer_state == "sent" and record.get("Void") and not before.get("Void"):
             self._set_state(
                 "to_void", self.env._("Voided in Nexudus after it was transferred: to be voided in QuickBooks.")
             )
-        elif self.transfer_state in ("sent", "voided", "to_void", "sending", "done_by_hand"):
-            if before.get("TotalAmount") != record.get("TotalAmount"):
-                self.message_post(
-                    body=self.env._(
-                        "The total changed in Nexudus after the transfer (%(before)s → %(after)s); QuickBooks was not "
-                        "changed. Correct it in QuickBooks or credit it in Nexudus.",
-                        before=before.get("TotalAmount"),
-                        after=record.get("TotalAmount"),
-                    )
+        elif transferred and before.get("TotalAmount") != record.get("TotalAmount"):
+            self._log(
+                self.env._(
+                    "The total changed in Nexudus after the transfer (%(before)s → %(after)s); QuickBooks was not "
+                    "changed. Correct it in QuickBooks or credit it in Nexudus.",
+                    before=before.get("TotalAmount"),
+                    after=record.get("TotalAmount"),
                 )
-        else:
-            self._evaluate()
+            )
 
     def _refresh_now(self):
         """Read these invoices again from Nexudus, lines included (a person asked, or a payment was just
@@ -510,7 +522,7 @@ class NexudusQboInvoice(models.Model):
                 lines = self._nexudus_call(
                     client.list, "coworkerinvoicelines", {"CoworkerInvoiceLine_CoworkerInvoice": row.nexudus_id}
                 )
-                row._upsert(company, row.location_id, record, lines, row)
+                row._update_from_nexudus(record, lines)._evaluate()
                 row._note("refreshed")
                 self._commit()
 
@@ -571,8 +583,10 @@ class NexudusQboInvoice(models.Model):
             run._count(row.company_id, row.location_id, RUN_COUNTERS[state], rows=failed)
 
     def _evaluate(self):
-        """Decide whether an invoice not yet in QuickBooks is to be sent, or skipped and why."""
+        """Decide whether an invoice not yet in QuickBooks is to be sent, or skipped and why. Rows that
+        come to the same decision are written together."""
         charts = {}  # the mappings, read once per company
+        decided = defaultdict(list)  # (state, reason, waiting for mappings): row ids
         for row in self.filtered(lambda r: r.transfer_state in ("to_send", "skipped")):
             company = row.company_id
             if company not in charts:
@@ -580,13 +594,15 @@ class NexudusQboInvoice(models.Model):
             reason, waiting = row._skip_reason(charts[company])
             if reason:
                 if (row.transfer_state, row.transfer_reason) != ("skipped", reason):
-                    row._set_state("skipped", reason, waiting_for_mappings=waiting)
+                    decided["skipped", reason, waiting].append(row.id)
                 elif row.waiting_for_mappings != waiting:  # skipped before the flag existed: said already
                     row.waiting_for_mappings = waiting
                 row._note("waiting" if waiting else "left_out", reason)
             elif row.transfer_state == "skipped":
-                row._set_state("to_send")
+                decided["to_send", False, False].append(row.id)
                 row._note("ready")
+        for (state, reason, waiting), ids in decided.items():
+            self.browse(ids)._set_state(state, reason, waiting_for_mappings=waiting)
 
     def _skip_reason(self, chart):
         """``(why the invoice is not sent, whether it waits for its mappings)``, ``(False, False)`` when it
@@ -825,10 +841,9 @@ class NexudusQboInvoice(models.Model):
         with its first answer; a forgotten one sends only what is not there)."""
         found = self._find_batch_in_qbo(context, payloads)
         for row, document in found.items():
-            row.message_post(
-                body=self.env._("Found in QuickBooks after an interrupted transfer: adopted, not sent again.")
-            )
+            row._log(self.env._("Found in QuickBooks after an interrupted transfer: adopted, not sent again."))
             row._record_sent(context, payloads[row], document, outcome="already")
+        self._commit()
         missing = self.filtered(lambda r: r not in found)
         if missing:
             missing._call_batch(context, payloads)
@@ -885,6 +900,7 @@ class NexudusQboInvoice(models.Model):
             self._unanswered(exc)
             return
         self._record_sent(context, payload, document)
+        self._commit()
 
     def _recover(self, context):
         """The row was left in ``sending``: adopt the QuickBooks document if it exists, else send again
@@ -892,10 +908,9 @@ class NexudusQboInvoice(models.Model):
         payload = self._payload(context)
         document = self._find_in_qbo(context, payload)
         if document:
-            self.message_post(
-                body=self.env._("Found in QuickBooks after an interrupted transfer: adopted, not sent again.")
-            )
+            self._log(self.env._("Found in QuickBooks after an interrupted transfer: adopted, not sent again."))
             self._record_sent(context, payload, document, outcome="already")
+            self._commit()
             return
         try:
             document = context.client.save(payload.entity, payload.body, request_id=self.request_id)
@@ -904,6 +919,7 @@ class NexudusQboInvoice(models.Model):
             self._commit()
             return
         self._record_sent(context, payload, document)
+        self._commit()
 
     def _find_in_qbo(self, context, payload):
         if payload.doc_number:
@@ -917,7 +933,7 @@ class NexudusQboInvoice(models.Model):
 
     def _record_sent(self, context, payload, document, outcome="created"):
         """Record the QuickBooks ``document`` as this invoice's; ``outcome``: created now, or found already
-        there (an interrupted transfer adopted)."""
+        there (an interrupted transfer adopted). The caller commits (a batch's rows at once)."""
         total = invoice_payload.money(document.get("TotalAmt"))
         if total != payload.total:
             return self._record_mismatch(context, payload, document, total)
@@ -929,8 +945,8 @@ class NexudusQboInvoice(models.Model):
             qbo_total=float(-total if self.is_credit_note else total),  # signed as in Nexudus
             last_transfer_at=fields.Datetime.now(),
         )
-        self.message_post(
-            body=self.env._(
+        self._log(
+            self.env._(
                 "Sent to QuickBooks as %(entity)s %(number)s (ID %(id)s), total %(total)s.",
                 entity=payload.entity,
                 number=document.get("DocNumber") or "",
@@ -941,7 +957,6 @@ class NexudusQboInvoice(models.Model):
         self._note(outcome, self._in_qbo_text() if outcome == "already" else None)
         if self.is_credit_note:
             self.env["nexudus.qbo.payment"]._retry_credits_for(self)
-        self._commit()
         return None
 
     def _record_mismatch(self, context, payload, document, total):
@@ -991,16 +1006,14 @@ class NexudusQboInvoice(models.Model):
                 id=document_id,
                 error=translated(self.env, exc),
             )
-            self.message_post(body=reason)
+            self._log(reason)
             self._note("later", reason)
             self._commit()
             if isinstance(exc, ThrottledError):
                 raise
             return False
         self.write({"transfer_state": "failed", "qbo_discard_id": False, "qbo_discard_entity": False})
-        self.message_post(
-            body=self.env._("QuickBooks %(entity)s %(id)s (wrong total) was deleted.", entity=entity, id=document_id)
-        )
+        self._log(self.env._("QuickBooks %(entity)s %(id)s (wrong total) was deleted.", entity=entity, id=document_id))
         self._commit()
         return True
 
@@ -1025,7 +1038,7 @@ class NexudusQboInvoice(models.Model):
             operation="void",
         )
         self._set_state("voided", self.env._("Voided in QuickBooks, as it was in Nexudus."))
-        self.message_post(body=self.env._("Voided in QuickBooks (ID %(id)s).", id=self.qbo_id))
+        self._log(self.env._("Voided in QuickBooks (ID %(id)s).", id=self.qbo_id))
         self._note("voided")
         self._commit()
 
@@ -1084,8 +1097,8 @@ class NexudusQboInvoice(models.Model):
             body["CurrencyRef"] = memo["CurrencyRef"]
         context.client.save("Payment", body, request_id=f"{self.request_id}-apply")
         self.write({"qbo_credit_applied": True})
-        self.message_post(
-            body=self.env._(
+        self._log(
+            self.env._(
                 "Applied %(amount)s of this credit to invoice %(number)s in QuickBooks.",
                 amount=amount,
                 number=original.number,

@@ -610,7 +610,7 @@ class NexudusQboPayment(models.Model):
         self.write({"state": "sent", "reason": False, "waiting_for": False, **values})
         key = "payments_to_qbo" if self.direction == "nexudus_to_qbo" else "payments_to_nexudus"
         self.env["nexudus.qbo.run"]._tallying()._count(self.company_id, self.invoice_id.location_id, key)
-        self.message_post(body=message)
+        self._log(message)
         self._note("already" if already else "created" if self.direction == "nexudus_to_qbo" else "recorded")
         self._commit()
 
@@ -691,7 +691,7 @@ class NexudusQboPayment(models.Model):
             )
         method_id, method_note = context.method(entry.get("PaymentGatewayName"))
         if method_note:
-            self.message_post(body=method_note)
+            self._log(method_note)
         return payment_payload.qbo_payment_document(
             entry,
             amount,
@@ -875,7 +875,7 @@ class NexudusQboPayment(models.Model):
             invoice=invoice.display_name,
             id=payment["Id"],
         )
-        note.message_post(body=message)
+        note._log(message)
         self._done(message, qbo_payment_id=payment["Id"])
 
     def _refund_in_qbo(self, context, refund):
@@ -951,8 +951,8 @@ class NexudusQboPayment(models.Model):
         except ThrottledError:
             self._unbegin()
             raise
-        target.message_post(body=message)
-        self.invoice_id.message_post(body=message)
+        target._log(message)
+        self.invoice_id._log(message)
         self._done(message, qbo_payment_id=current["Id"])
 
     # -- QuickBooks → Nexudus -----------------------------------------------------------------------

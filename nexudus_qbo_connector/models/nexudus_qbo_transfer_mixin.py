@@ -339,9 +339,9 @@ class NexudusQboTransferMixin(models.AbstractModel):
                 row._unanswered(TransientError(self.env._("no answer in its batch"), service="QuickBooks"))
             elif "Fault" in answer:
                 row._record_failure(context.client.item_error(answer))
-                row._commit()
             else:
                 row._record_created(context, payloads[row], answer)
+        self._commit()  # the batch's answers together: a crash before it leaves them to the batch's look-up
 
     def _unbatch(self):
         self.write({self._state_field: "to_send", "batch_request_id": False, "batch_item_id": False})
@@ -354,8 +354,7 @@ class NexudusQboTransferMixin(models.AbstractModel):
             service=exc.service,
             error=translated(self.env, exc),
         )
-        for row in self:
-            row.message_post(body=reason)
+        self._log(reason)
         self._note("later", reason)
         self._commit()
 
@@ -390,9 +389,15 @@ class NexudusQboTransferMixin(models.AbstractModel):
             outcomes.note(self, kind, reason)
 
     def _post_reason(self, text):
-        """Post a reason in the chatter, one line a line (escaped)."""
+        """Note a reason in the chatter, one line a line (escaped)."""
         lines = [escape(line) for line in str(text).splitlines() if line.strip()]
-        self.message_post(body=Markup("<br/>").join(lines))
+        self._log(Markup("<br/>").join(lines))
+
+    def _log(self, body):
+        """Note ``body`` in the chatter of each of these rows: the connector's own account of what it did, as
+        a logged note (no notification, written in one go for many rows)."""
+        if self:
+            self._message_log_batch({row.id: body for row in self})
 
     def _mark_tried(self):
         """The row is being tried now, in the current scheduled run if any: it waits for the next run."""
@@ -429,7 +434,7 @@ class NexudusQboTransferMixin(models.AbstractModel):
                 self.env.cr.rollback()
                 if kind == RETRYABLE:
                     reason = self.env._("Not sent this time: %(error)s", error=translated(self.env, exc))
-                    row.message_post(body=reason)
+                    row._log(reason)
                     row._note("later", reason)
                 else:
                     row._record_failure(exc)
