@@ -33,6 +33,7 @@ refused ones included; the overview pages are not API calls). CPU is the Odoo pr
 (``time.process_time()`` over step 3), memory its peak resident set (``ru_maxrss``).
 """
 
+import cProfile
 import json
 import os
 import re
@@ -701,6 +702,18 @@ def report_steady(env, company, config, count, customers, issued, run, stats, do
     return ok
 
 
+def profiled(path, work, *args):
+    """``work(*args)``, under cProfile with its statistics written to ``path`` when one is given."""
+    if not path:
+        return work(*args)
+    profiler = cProfile.Profile()
+    try:
+        return profiler.runcall(work, *args)
+    finally:
+        profiler.dump_stats(path)
+        say(f"Profile of the first import written to {path} (python3 -m pstats {path})")
+
+
 def main(env):
     config = {
         "invoices": int(os.environ.get("BENCH_INVOICES", "2000")),
@@ -710,6 +723,7 @@ def main(env):
         "payments": os.environ.get("BENCH_PAYMENTS", "1") != "0",
         "map_near_misses": os.environ.get("BENCH_MAP_NEAR_MISSES", "0") == "1",
         "steady": int(os.environ.get("BENCH_STEADY", "0")),
+        "profile": os.environ.get("BENCH_PROFILE", ""),
     }
     os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the simulators speak HTTP on loopback
     sizes = {
@@ -730,7 +744,7 @@ def main(env):
         setup = simulators.ask("mark")
         say(f"Running the scheduled action until every invoice is moved (cap {config['max_minutes']:g} min)")
         before = budgets(env.registry)
-        run = drive(env, company, world_invoices, config["max_minutes"])
+        run = profiled(config["profile"], drive, env, company, world_invoices, config["max_minutes"])
         run.update(setup=setup, budgets=before)
         stats = simulators.ask("stats")
         documents = simulators.ask("documents")
