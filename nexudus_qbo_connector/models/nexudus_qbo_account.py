@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..tools.qbo_objects import field
+
 # QBO account types a payment can be deposited to (Payment.DepositToAccountRef).
 DEPOSIT_TYPES = ("Bank", "Other Current Asset")
 
@@ -40,10 +42,10 @@ class NexudusQboAccount(models.Model):
 
     def _values_from_qbo(self, row):
         return {
-            "name": row.get("Name") or row["Id"],
-            "acct_num": row.get("AcctNum") or False,
-            "account_type": row.get("AccountType") or False,
-            "account_sub_type": row.get("AccountSubType") or False,
-            "currency_code": (row.get("CurrencyRef") or {}).get("value") or False,
-            "active": row.get("Active", True),
+            "name": field(row, "Name") or field(row, "Id"),
+            "acct_num": field(row, "AcctNum") or False,
+            "account_type": field(row, "AccountType") or False,
+            "account_sub_type": field(row, "AccountSubType") or False,
+            "currency_code": field(row, "CurrencyRef", "value") or False,
+            "active": field(row, "Active", default=True),
         }

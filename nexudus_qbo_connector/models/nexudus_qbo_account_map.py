@@ -5,7 +5,7 @@ from ..tools import list_payload, matching
 from ..tools.errors import ApiError, RejectedError
 from ..tools.notifications import notification
 from ..tools.qbo_client import quote
-from ..tools.qbo_objects import to_body
+from ..tools.qbo_objects import field
 from ..tools.texts import translated
 from .nexudus_qbo_account import DEPOSIT_TYPES
 from .nexudus_qbo_financial_account import ACCOUNT_TYPES
@@ -255,7 +255,6 @@ class NexudusQboAccountMap(models.Model):
         (``created`` False) when one of that name with that account is in the list read or in QuickBooks."""
         account = self.qbo_account_id
         name = matching.clean_name(account.name)
-        body = to_body(list_payload.service_item(name, account.qbo_id))
         listed = self.env["nexudus.qbo.item"].search(
             [
                 ("company_id", "=", self.company_id.id),
@@ -270,14 +269,13 @@ class NexudusQboAccountMap(models.Model):
         request_id = f"nqc-item-{self.company_id.id}-{account.qbo_id}"
         created = True
         try:
-            row = client.call("POST", "item", params={"requestid": request_id}, json=body)["Item"]
+            row = client.save_document(list_payload.service_item(name, account.qbo_id), request_id=request_id)
         except RejectedError as exc:
             if exc.code != "6240":
                 raise UserError(self._item_error(name, exc)) from exc
             created = False
-            row = next(iter(client.query_all("Item", f"Name = {quote(name)}")), None)
-            income = ((row or {}).get("IncomeAccountRef") or {}).get("value")
-            if income != account.qbo_id:
+            row = next(iter(client.query_documents("Item", f"Name = {quote(name)}")), None)
+            if field(row, "IncomeAccountRef", "value") != account.qbo_id:
                 raise UserError(
                     self.env._(
                         "A QuickBooks product or service named “%(name)s” already exists with another income "

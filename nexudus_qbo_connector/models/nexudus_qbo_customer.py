@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..tools.qbo_objects import field
+
 
 class NexudusQboCustomer(models.Model):
     """A customer of the company's QuickBooks file, as last read from QuickBooks ("Refresh lists") or as
@@ -22,9 +24,9 @@ class NexudusQboCustomer(models.Model):
 
     def _values_from_qbo(self, row):
         return {
-            "name": row.get("DisplayName") or row["Id"],
-            "company_name": row.get("CompanyName") or False,
-            "email": (row.get("PrimaryEmailAddr") or {}).get("Address") or False,
-            "currency_code": (row.get("CurrencyRef") or {}).get("value") or False,
-            "active": row.get("Active", True),
+            "name": field(row, "DisplayName") or field(row, "Id"),
+            "company_name": field(row, "CompanyName") or False,
+            "email": field(row, "PrimaryEmailAddr", "Address") or False,
+            "currency_code": field(row, "CurrencyRef", "value") or False,
+            "active": field(row, "Active", default=True),
         }

@@ -7,7 +7,7 @@ from ..tools import batching, list_payload, matching
 from ..tools.constants import CUSTOMER_LINK_LOCK, CUSTOMER_NAME_LOCK
 from ..tools.errors import ApiError, RejectedError, ThrottledError, TransientError
 from ..tools.qbo_client import quote
-from ..tools.qbo_objects import to_body
+from ..tools.qbo_objects import field, read, to_body
 from ..tools.texts import translated
 from ..tools.transferability import CUSTOMER_LINKS, MANAGERS
 
@@ -208,7 +208,7 @@ class NexudusQboCustomerLink(models.Model):
         """``(QuickBooks customer row, link kind, reasons the name was changed)`` for ``coworker``."""
         reasons = []
         existing = self._customer_named(client, name)
-        held_in = ((existing or {}).get("CurrencyRef") or {}).get("value", currency)
+        held_in = field(existing, "CurrencyRef", "value", default=currency)
         if existing and currency and held_in != currency:
             # A QuickBooks customer has one currency for good: one in this currency gets its own name.
             reasons.append(
@@ -264,7 +264,7 @@ class NexudusQboCustomerLink(models.Model):
         owners = self.search(
             [
                 ("company_id", "=", company.id),
-                ("qbo_customer_id", "=", row["Id"]),
+                ("qbo_customer_id", "=", row.Id),
                 ("nexudus_coworker_id", "!=", coworker["Id"]),
             ],
             order="nexudus_coworker_id",
@@ -285,7 +285,7 @@ class NexudusQboCustomerLink(models.Model):
                 ),
                 False,
             )
-        marked = matching.marked_coworker(row.get("Notes"))
+        marked = matching.marked_coworker(field(row, "Notes"))
         if marked and marked != coworker["Id"] and not (own_name or self._bills_a_company(coworker)):
             return (
                 self.env._(
@@ -300,22 +300,23 @@ class NexudusQboCustomerLink(models.Model):
         known = client.known_customers.get(_name_key(name))
         if known:
             return known
-        rows = client.query_all("Customer", f"DisplayName = {quote(name)} AND Active IN (true, false)")
-        exact = [row for row in rows if row.get("DisplayName") == name]
+        rows = client.query_documents("Customer", f"DisplayName = {quote(name)} AND Active IN (true, false)")
+        exact = [row for row in rows if field(row, "DisplayName") == name]
         return (exact or rows or [None])[0]
 
     def _reactivated(self, client, row):
-        if row.get("Active", True):
+        if field(row, "Active", default=True):
             return row
-        row = client.call("POST", "customer", json=to_body(list_payload.reactivation(row)))["Customer"]
-        client.known_customers.pop(_name_key(row.get("DisplayName")), None)
+        row = read(
+            "Customer", client.call("POST", "customer", json=to_body(list_payload.reactivation(row)))["Customer"]
+        )
+        client.known_customers.pop(_name_key(field(row, "DisplayName")), None)
         return row
 
     def _create_customer(self, company, client, coworker, name, currency):
-        body = to_body(list_payload.customer_document(coworker, name, currency))
         digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:12]
         request_id = f"nqc-cust-{company.id}-{coworker['Id']}-{digest}"
-        return client.call("POST", "customer", params={"requestid": request_id}, json=body)["Customer"]
+        return client.save_document(list_payload.customer_document(coworker, name, currency), request_id=request_id)
 
     # -- many new customers at once: in a batch request ------------------------------------------------
     def _create_in_batch(self, company, context, invoices):
@@ -371,8 +372,8 @@ class NexudusQboCustomerLink(models.Model):
             return
         client = context.client
         listed = ", ".join(quote(name) for _coworker, name in candidates)
-        for row in client.query_all("Customer", f"DisplayName IN ({listed}) AND Active IN (true, false)"):
-            client.known_customers[_name_key(row.get("DisplayName"))] = row
+        for row in client.query_documents("Customer", f"DisplayName IN ({listed}) AND Active IN (true, false)"):
+            client.known_customers[_name_key(field(row, "DisplayName"))] = row
         free = [(coworker, name) for coworker, name in candidates if _name_key(name) not in client.known_customers]
         if len(free) < BATCH_THRESHOLD:
             for coworker, name in free:
@@ -395,14 +396,14 @@ class NexudusQboCustomerLink(models.Model):
         ]
         keys = sorted(f"{coworker['Id']}:{name}" for coworker, name in free)
         try:
-            answers = client.batch(items, request_id=batching.request_id(context.realm, "customers", *keys))
+            answers = client.batch_documents(items, request_id=batching.request_id(context.realm, "customers", *keys))
         except TransientError:
             return  # each is looked up by name when its invoice is sent
         except RejectedError:
             return  # each is made on its own, so that a refusal names its customer
         for (bid, _operation, _document), (coworker, _name) in zip(items, free, strict=True):
-            row = (answers.get(bid) or {}).get("Customer")
-            if row:
-                client.known_customers[_name_key(row.get("DisplayName"))] = row
+            row, _fault = answers.get(bid) or (None, None)
+            if row is not None:
+                client.known_customers[_name_key(field(row, "DisplayName"))] = row
                 self._link(company, coworker, row, "created", [])
         self.env["ir.cron"]._commit_progress()

@@ -17,6 +17,7 @@ from ..tools.moments import READ_OVERLAP, naive_utc, nexudus_minute
 from ..tools.nexudus_links import invoice_url
 from ..tools.qbo_client import quote
 from ..tools.qbo_links import document_url
+from ..tools.qbo_objects import field, marked, read, to_body
 from ..tools.texts import translated
 from ..tools.transferability import MANAGERS, TAX_MAPPINGS, summary
 from .nexudus_qbo_transfer_mixin import QUEUE_FIELDS
@@ -829,8 +830,8 @@ class NexudusQboInvoice(models.Model):
     def _batch_item(self, payload):
         return payload.document
 
-    def _record_created(self, context, payload, answer):
-        self._record_sent(context, payload, answer.get(payload.entity) or {})
+    def _record_created(self, context, payload, document):
+        self._record_sent(context, payload, document)
 
     def _send_alone(self, context):
         self._transfer(context)
@@ -857,10 +858,9 @@ class NexudusQboInvoice(models.Model):
             numbered = rows.filtered(lambda r: payloads[r].doc_number)
             if numbered:
                 numbers = ", ".join(quote(payloads[row].doc_number) for row in numbered)
-                documents = context.client.query_all(entity, f"DocNumber IN ({numbers})")
+                documents = context.client.query_documents(entity, f"DocNumber IN ({numbers})")
                 for row in numbered:
-                    marker = payloads[row].marker
-                    document = next((d for d in documents if marker in (d.get("PrivateNote") or "")), None)
+                    document = marked(documents, payloads[row].marker)
                     if document:
                         found[row] = document
             for row in rows - numbered:
@@ -891,7 +891,7 @@ class NexudusQboInvoice(models.Model):
         )
         self._commit()  # the row says "sending" before the request leaves
         try:
-            document = context.client.save(payload.entity, payload.body, request_id=request_id)
+            document = self._save(context, payload, request_id)
         except ThrottledError:
             self.write({"transfer_state": "to_send"})  # refused unprocessed: nothing reached QuickBooks
             self._commit()
@@ -913,7 +913,7 @@ class NexudusQboInvoice(models.Model):
             self._commit()
             return
         try:
-            document = context.client.save(payload.entity, payload.body, request_id=self.request_id)
+            document = self._save(context, payload, self.request_id)
         except TransientError as exc:
             self._note("later", self.env._("QuickBooks did not answer (%(error)s).", error=translated(self.env, exc)))
             self._commit()
@@ -928,20 +928,24 @@ class NexudusQboInvoice(models.Model):
             where = f"CustomerRef = {quote(payload.body['CustomerRef']['value'])}"
             if payload.body.get("TxnDate"):
                 where += f" AND TxnDate = {quote(payload.body['TxnDate'])}"
-        rows = context.client.query_all(payload.entity, where)
-        return next((row for row in rows if payload.marker in (row.get("PrivateNote") or "")), None)
+        return marked(context.client.query_documents(payload.entity, where), payload.marker)
+
+    @staticmethod
+    def _save(context, payload, request_id):
+        """Send the payload's body; QuickBooks' answer read as a document."""
+        return read(payload.entity, context.client.save(payload.entity, payload.body, request_id=request_id))
 
     def _record_sent(self, context, payload, document, outcome="created"):
         """Record the QuickBooks ``document`` as this invoice's; ``outcome``: created now, or found already
         there (an interrupted transfer adopted). The caller commits (a batch's rows at once)."""
-        total = invoice_payload.money(document.get("TotalAmt"))
+        total = invoice_payload.money(field(document, "TotalAmt"))
         if total != payload.total:
             return self._record_mismatch(context, payload, document, total)
         self._set_state(
             "sent",
             send_requested=False,
-            qbo_id=document.get("Id"),
-            qbo_doc_number=document.get("DocNumber") or False,
+            qbo_id=field(document, "Id"),
+            qbo_doc_number=field(document, "DocNumber") or False,
             qbo_total=float(-total if self.is_credit_note else total),  # signed as in Nexudus
             last_transfer_at=fields.Datetime.now(),
         )
@@ -949,8 +953,8 @@ class NexudusQboInvoice(models.Model):
             self.env._(
                 "Sent to QuickBooks as %(entity)s %(number)s (ID %(id)s), total %(total)s.",
                 entity=payload.entity,
-                number=document.get("DocNumber") or "",
-                id=document.get("Id"),
+                number=field(document, "DocNumber", default=""),
+                id=field(document, "Id"),
                 total=total,
             )
         )
@@ -976,7 +980,7 @@ class NexudusQboInvoice(models.Model):
         self._set_state(
             "to_delete",
             reason,
-            qbo_discard_id=document["Id"],
+            qbo_discard_id=document.Id,
             qbo_discard_entity=payload.entity,
             request_revision=self.request_revision + 1,
         )
@@ -989,10 +993,10 @@ class NexudusQboInvoice(models.Model):
         stays *Delete pending* and nothing is sent for it; a throttle is raised after saying so."""
         entity, document_id = self.qbo_discard_entity, self.qbo_discard_id
         try:
-            current = context.client.get(entity, document_id)
+            current = context.client.get_document(entity, document_id)
             context.client.save(
                 entity,
-                {"Id": document_id, "SyncToken": current.get("SyncToken", "0")},
+                {"Id": document_id, "SyncToken": field(current, "SyncToken", default="0")},
                 request_id=f"{self.request_id}-discard-{document_id}",
                 operation="delete",
             )
@@ -1030,10 +1034,10 @@ class NexudusQboInvoice(models.Model):
             self._note("voided")
             self._commit()
             return
-        document = context.client.get("Invoice", self.qbo_id)
+        document = context.client.get_document("Invoice", self.qbo_id)
         context.client.save(
             "Invoice",
-            {"Id": self.qbo_id, "SyncToken": document["SyncToken"]},
+            {"Id": self.qbo_id, "SyncToken": document.SyncToken},
             request_id=f"{self.request_id}-void",
             operation="void",
         )
@@ -1070,10 +1074,10 @@ class NexudusQboInvoice(models.Model):
 
     def _apply_one_credit(self, context):
         original = self.original_invoice_id
-        invoice = context.client.get("Invoice", original.qbo_id)
-        memo = context.client.get("CreditMemo", self.qbo_id)
-        balance = invoice_payload.money(invoice.get("Balance"))
-        remaining = invoice_payload.money(memo.get("RemainingCredit"))
+        invoice = context.client.get_document("Invoice", original.qbo_id)
+        memo = context.client.get_document("CreditMemo", self.qbo_id)
+        balance = invoice_payload.money(field(invoice, "Balance"))
+        remaining = invoice_payload.money(field(memo, "RemainingCredit"))
         if remaining <= 0:  # applied already (an answer lost on the way)
             self.write({"qbo_credit_applied": True})
             self._commit()
@@ -1083,9 +1087,9 @@ class NexudusQboInvoice(models.Model):
             return
         amount = min(balance, remaining)
         body = {
-            "CustomerRef": invoice["CustomerRef"],
+            "CustomerRef": to_body(invoice.CustomerRef),
             "TotalAmt": Decimal("0.00"),
-            "TxnDate": memo.get("TxnDate"),
+            "TxnDate": field(memo, "TxnDate"),
             "PrivateNote": f"Nexudus credit note {self.number} applied to invoice {original.number} "
             f"[nexudus-credit {self.nexudus_id}]",
             "Line": [
@@ -1093,8 +1097,8 @@ class NexudusQboInvoice(models.Model):
                 {"Amount": amount, "LinkedTxn": [{"TxnId": self.qbo_id, "TxnType": "CreditMemo"}]},
             ],
         }
-        if memo.get("CurrencyRef"):
-            body["CurrencyRef"] = memo["CurrencyRef"]
+        if field(memo, "CurrencyRef"):
+            body["CurrencyRef"] = to_body(memo.CurrencyRef)
         context.client.save("Payment", body, request_id=f"{self.request_id}-apply")
         self.write({"qbo_credit_applied": True})
         self._log(
@@ -1198,11 +1202,9 @@ class _SendContext:
         self.client = client
         self._nexudus = None
         self.realm = company.sudo().qbo_realm_id
-        sales = preferences.get("SalesFormsPrefs") or {}
-        currency = preferences.get("CurrencyPrefs") or {}
-        self.custom_numbers = bool(sales.get("CustomTxnNumbers"))
-        self.multicurrency = bool(currency.get("MultiCurrencyEnabled"))
-        self.home_currency = (currency.get("HomeCurrency") or {}).get("value") or company.qbo_home_currency
+        self.custom_numbers = bool(field(preferences, "SalesFormsPrefs", "CustomTxnNumbers"))
+        self.multicurrency = bool(field(preferences, "CurrencyPrefs", "MultiCurrencyEnabled"))
+        self.home_currency = field(preferences, "CurrencyPrefs", "HomeCurrency", "value") or company.qbo_home_currency
         self.us = (company.qbo_country or "").upper() in ("US", "USA", "UNITED STATES")
         env = company.env
         self.items = {

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..tools.qbo_objects import field
+
 
 class NexudusQboItem(models.Model):
     """A product or service of the company's QuickBooks file ("Refresh lists"): invoice lines need one."""
@@ -18,10 +20,9 @@ class NexudusQboItem(models.Model):
     _company_qbo_uniq = models.UniqueIndex("(company_id, qbo_id)", "This QuickBooks item is already listed.")
 
     def _values_from_qbo(self, row, accounts_by_qbo_id):
-        income = (row.get("IncomeAccountRef") or {}).get("value")
         return {
-            "name": row.get("Name") or row["Id"],
-            "item_type": row.get("Type") or False,
-            "income_account_id": accounts_by_qbo_id.get(income, False),
-            "active": row.get("Active", True),
+            "name": field(row, "Name") or field(row, "Id"),
+            "item_type": field(row, "Type") or False,
+            "income_account_id": accounts_by_qbo_id.get(field(row, "IncomeAccountRef", "value"), False),
+            "active": field(row, "Active", default=True),
         }

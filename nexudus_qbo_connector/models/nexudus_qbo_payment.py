@@ -14,7 +14,7 @@ from ..tools.invoice_payload import money
 from ..tools.moments import READ_OVERLAP, naive_utc, nexudus_minute
 from ..tools.qbo_client import quote
 from ..tools.qbo_links import document_url
-from ..tools.qbo_objects import to_body
+from ..tools.qbo_objects import field, marked, read, to_body
 from ..tools.texts import translated
 from ..tools.transferability import ACCOUNT_MAPPINGS, ADMINISTRATORS, MANAGERS, PAYMENT_METHODS, SETTINGS
 from .nexudus_qbo_transfer_mixin import QUEUE_FIELDS
@@ -289,15 +289,10 @@ class NexudusQboPayment(models.Model):
         since = since or self._first_pull_start(company) or now
         try:
             if now - since < CDC_WINDOW:
-                answer = client.call("GET", "cdc", params={"entities": "Payment", "changedSince": _iso(since)})
-                payments = [
-                    row
-                    for group in (answer.get("CDCResponse") or [{}])[0].get("QueryResponse") or []
-                    for row in group.get("Payment") or []
-                ]
+                payments = client.changes(["Payment"], _iso(since))["Payment"]
             else:
                 stamp = quote(_iso(since))
-                payments = client.query_all("Payment", f"MetaData.LastUpdatedTime > {stamp}")
+                payments = client.query_documents("Payment", f"MetaData.LastUpdatedTime > {stamp}")
         except ApiError as exc:
             if exc.retryable:
                 raise  # throttled or down: the run pauses and comes back
@@ -307,7 +302,7 @@ class NexudusQboPayment(models.Model):
         found = self.browse()
         newest = since
         for payment in payments:
-            stamp = (payment.get("MetaData") or {}).get("LastUpdatedTime")
+            stamp = field(payment, "MetaData", "LastUpdatedTime")
             if stamp:
                 newest = max(newest, naive_utc(stamp))
             found |= self._take_qbo_payment(company, payment)
@@ -327,10 +322,10 @@ class NexudusQboPayment(models.Model):
             [
                 ("company_id", "=", company.id),
                 ("direction", "=", "qbo_to_nexudus"),
-                ("qbo_payment_id", "=", payment["Id"]),
+                ("qbo_payment_id", "=", payment.Id),
             ]
         )
-        gone = payment.get("status") == "Deleted" or payment_payload.is_voided(payment)
+        gone = field(payment, "status") == "Deleted" or payment_payload.is_voided(payment)
         if gone:
             for row in rows.filtered(lambda r: r.state not in ("attention", "done_by_hand")):
                 row._report_gone(payment)
@@ -339,7 +334,7 @@ class NexudusQboPayment(models.Model):
             [
                 ("company_id", "=", company.id),
                 ("direction", "=", "nexudus_to_qbo"),
-                ("qbo_payment_id", "=", payment["Id"]),
+                ("qbo_payment_id", "=", payment.Id),
             ]
         ):
             return self.browse()  # made by the connector: never echoed back
@@ -360,10 +355,10 @@ class NexudusQboPayment(models.Model):
                         "direction": "qbo_to_nexudus",
                         "invoice_id": invoice.id,
                         "amount": float(amount),
-                        "payment_date": payment.get("TxnDate") or False,
-                        "method": (payment.get("PaymentMethodRef") or {}).get("name") or False,
-                        "qbo_payment_id": payment["Id"],
-                        "source_json": json.dumps(payment, default=str),
+                        "payment_date": field(payment, "TxnDate") or False,
+                        "method": field(payment, "PaymentMethodRef", "name") or False,
+                        "qbo_payment_id": payment.Id,
+                        "source_json": json.dumps(to_body(payment), default=str),
                     }
                 )
             elif money(row.amount) != amount and row.state == "sent":
@@ -373,7 +368,7 @@ class NexudusQboPayment(models.Model):
                         "QuickBooks payment %(id)s on %(invoice)s changed from %(old)s to %(new)s after it was "
                         "recorded in Nexudus. Fix: correct the payment on the invoice in Nexudus, then “Mark as dealt "
                         "with”.",
-                        id=payment["Id"],
+                        id=payment.Id,
                         invoice=invoice.display_name,
                         old=money(row.amount),
                         new=amount,
@@ -382,12 +377,12 @@ class NexudusQboPayment(models.Model):
         return found
 
     def _report_gone(self, payment):
-        what = self.env._("deleted") if payment.get("status") == "Deleted" else self.env._("voided")
+        what = self.env._("deleted") if field(payment, "status") == "Deleted" else self.env._("voided")
         if self.state in ("to_send", "held", "failed"):
             text = self.env._(
                 "QuickBooks payment %(id)s was %(what)s in QuickBooks before it reached Nexudus: nothing was recorded "
                 "there. “Mark as dealt with” once checked.",
-                id=payment["Id"],
+                id=payment.Id,
                 what=what,
             )
         else:
@@ -395,7 +390,7 @@ class NexudusQboPayment(models.Model):
                 "QuickBooks payment %(id)s (%(amount)s on %(invoice)s) was %(what)s in QuickBooks after it was "
                 "recorded in Nexudus (ledger entry %(entry)s). Fix: reverse that payment on the invoice in Nexudus, "
                 "then “Mark as dealt with”.",
-                id=payment["Id"],
+                id=payment.Id,
                 amount=money(self.amount),
                 invoice=self.invoice_id.display_name,
                 what=what,
@@ -585,7 +580,9 @@ class NexudusQboPayment(models.Model):
         """Save one QuickBooks Payment under the protocol (see ``_call_sent``); None when unanswered."""
         if self.state != "sending":
             self._begin(request_id)
-        answered, payment = self._call_sent(lambda: context.client.save("Payment", body, request_id=request_id))
+        answered, payment = self._call_sent(
+            lambda: read("Payment", context.client.save("Payment", body, request_id=request_id))
+        )
         return payment if answered else None
 
     def _call_sent(self, call):
@@ -631,8 +628,8 @@ class NexudusQboPayment(models.Model):
             found = self._find_qbo_payment(context, entry)
             if found:
                 return self._adopt(found)
-        qbo_invoice = context.client.get("Invoice", self.invoice_id.qbo_id)
-        body = to_body(self._qbo_document(context, entry, qbo_invoice, deposit, money(qbo_invoice.get("Balance"))))
+        qbo_invoice = context.client.get_document("Invoice", self.invoice_id.qbo_id)
+        body = to_body(self._qbo_document(context, entry, qbo_invoice, deposit, money(field(qbo_invoice, "Balance"))))
         payment = self._save_payment(context, body, request_id)
         if not payment:
             return None
@@ -696,25 +693,25 @@ class NexudusQboPayment(models.Model):
             entry,
             amount,
             invoice_id=self.invoice_id.qbo_id,
-            customer_id=qbo_invoice["CustomerRef"]["value"],
+            customer_id=qbo_invoice.CustomerRef.value,
             deposit_account_id=deposit,
             method_id=method_id,
-            currency=(qbo_invoice.get("CurrencyRef") or {}).get("value") if context.multicurrency else None,
+            currency=field(qbo_invoice, "CurrencyRef", "value") if context.multicurrency else None,
         )
 
     def _adopt(self, found):
         return self._done(
             self.env._("Found in QuickBooks after an interrupted transfer: adopted."),
             already=True,
-            qbo_payment_id=found["Id"],
+            qbo_payment_id=found.Id,
         )
 
     def _recorded(self, payment):
         return self._done(
             self.env._(
-                "Recorded in QuickBooks as payment %(id)s (%(amount)s).", id=payment["Id"], amount=money(self.amount)
+                "Recorded in QuickBooks as payment %(id)s (%(amount)s).", id=payment.Id, amount=money(self.amount)
             ),
-            qbo_payment_id=payment["Id"],
+            qbo_payment_id=payment.Id,
         )
 
     # -- in batch requests -------------------------------------------------------------------------
@@ -747,11 +744,10 @@ class NexudusQboPayment(models.Model):
             return {}
         entries = {row: row._source() for row in self}
         numbers = ", ".join(dict.fromkeys(quote(str(entry["Id"])[:21]) for entry in entries.values()))
-        payments = context.client.query_all("Payment", f"PaymentRefNum IN ({numbers})")
+        payments = context.client.query_documents("Payment", f"PaymentRefNum IN ({numbers})")
         found = {}
         for row, entry in entries.items():
-            marker = payment_payload.nexudus_marker(entry["Id"])
-            payment = next((p for p in payments if marker in (p.get("PrivateNote") or "")), None)
+            payment = marked(payments, payment_payload.nexudus_marker(entry["Id"]))
             if payment:
                 found[row] = payment
         return found
@@ -762,8 +758,8 @@ class NexudusQboPayment(models.Model):
         if not self:
             return {}
         ids = ", ".join(dict.fromkeys(quote(row.invoice_id.qbo_id) for row in self))
-        invoices = {row["Id"]: row for row in context.client.query_all("Invoice", f"Id IN ({ids})")}
-        balances = {key: money(row.get("Balance")) for key, row in invoices.items()}
+        invoices = {row.Id: row for row in context.client.query_documents("Invoice", f"Id IN ({ids})")}
+        balances = {key: money(field(row, "Balance")) for key, row in invoices.items()}
         bodies = {}
 
         def build(row):
@@ -778,9 +774,9 @@ class NexudusQboPayment(models.Model):
                     )
                 )
             bodies[row] = row._qbo_document(
-                context, row._source(), qbo_invoice, deposits[row], balances[qbo_invoice["Id"]]
+                context, row._source(), qbo_invoice, deposits[row], balances[qbo_invoice.Id]
             )
-            balances[qbo_invoice["Id"]] -= money(row.amount)
+            balances[qbo_invoice.Id] -= money(row.amount)
 
         self._move_each(build)
         return bodies
@@ -794,8 +790,8 @@ class NexudusQboPayment(models.Model):
     def _batch_item(self, payload):
         return payload
 
-    def _record_created(self, context, payload, answer):
-        self._recorded(answer.get("Payment") or {})
+    def _record_created(self, context, payload, document):
+        self._recorded(document)
 
     def _send_alone(self, context):
         self._to_qbo(context)
@@ -805,10 +801,8 @@ class NexudusQboPayment(models.Model):
         return str(uuid.uuid5(REQUEST_NAMESPACE, key))
 
     def _find_qbo_payment(self, context, entry):
-        marker = payment_payload.nexudus_marker(entry["Id"])
         refs = f"PaymentRefNum = {quote(str(entry['Id'])[:21])}"
-        rows = context.client.query_all("Payment", refs)
-        return next((row for row in rows if marker in (row.get("PrivateNote") or "")), None)
+        return marked(context.client.query_documents("Payment", refs), payment_payload.nexudus_marker(entry["Id"]))
 
     def _credit_in_qbo(self, context):
         """Credit applied in Nexudus (``994 Credit``, ``995 Gift``) moves no cash: in QuickBooks it is a
@@ -833,12 +827,12 @@ class NexudusQboPayment(models.Model):
             found = self._find_qbo_payment(context, entry)
             if found:
                 return self._done(self.env._("Found in QuickBooks after an interrupted transfer: adopted."),
-                                  already=True, qbo_payment_id=found["Id"])  # fmt: skip
+                                  already=True, qbo_payment_id=found.Id)  # fmt: skip
         amount = money(self.amount)
         own_first = notes.sorted(lambda n: (n.original_invoice_id != invoice, n.issue_date or invoice.issue_date, n.id))
         for note in own_first.filtered(lambda n: n.transfer_state == "sent" and n.qbo_id):
-            memo = context.client.get("CreditMemo", note.qbo_id)
-            if money(memo.get("RemainingCredit")) >= amount:
+            memo = context.client.get_document("CreditMemo", note.qbo_id)
+            if money(field(memo, "RemainingCredit")) >= amount:
                 return self._apply_memo(context, note, memo, amount)
         if notes.filtered(lambda n: n.transfer_state != "sent"):
             return self._hold(
@@ -859,8 +853,8 @@ class NexudusQboPayment(models.Model):
             amount,
             invoice=(invoice.qbo_id, invoice.number),
             memo=(note.qbo_id, note.number),
-            customer_ref=memo["CustomerRef"],
-            currency_ref=memo.get("CurrencyRef") if context.multicurrency else None,
+            customer_ref=memo.CustomerRef,
+            currency_ref=field(memo, "CurrencyRef") if context.multicurrency else None,
         )
         request_id = self.request_id if self.state == "sending" else self._request_id(context)
         payment = self._save_payment(context, body, request_id)
@@ -873,10 +867,10 @@ class NexudusQboPayment(models.Model):
             amount=amount,
             note=note.display_name,
             invoice=invoice.display_name,
-            id=payment["Id"],
+            id=payment.Id,
         )
         note._log(message)
-        self._done(message, qbo_payment_id=payment["Id"])
+        self._done(message, qbo_payment_id=payment.Id)
 
     def _refund_in_qbo(self, context, refund):
         """A refund positively identified in Nexudus takes its amount back from the QuickBooks payment it
@@ -893,13 +887,13 @@ class NexudusQboPayment(models.Model):
             ]
         )
         if self.state == "sending" and self.qbo_payment_id:  # interrupted: its request may have been done
-            current = context.client.get("Payment", self.qbo_payment_id)
+            current = context.client.get_document("Payment", self.qbo_payment_id)
             if payment_payload.is_voided(current):
                 return self._done(
                     self.env._("Found voided in QuickBooks after an interrupted refund: adopted."),
-                    qbo_payment_id=current["Id"],
+                    qbo_payment_id=current.Id,
                 )
-            target = paid.filtered(lambda p: p.qbo_payment_id == current["Id"])[:1]
+            target = paid.filtered(lambda p: p.qbo_payment_id == current.Id)[:1]
             return self._take_back(context, target, current, refund)  # the same request id: done at most once
         refunded_at = ledger.order_key(entry)
         before = paid.filtered(lambda p: ledger.order_key(p._source()) < refunded_at)
@@ -909,8 +903,8 @@ class NexudusQboPayment(models.Model):
             latest_first, key=lambda p: (p._source().get("PaymentGatewayName") != gateway, money(p.amount) != refund)
         )
         for target in candidates:
-            current = context.client.get("Payment", target.qbo_payment_id)
-            if money(current.get("TotalAmt")) >= refund:
+            current = context.client.get_document("Payment", target.qbo_payment_id)
+            if money(field(current, "TotalAmt")) >= refund:
                 return self._take_back(context, target, current, refund)
         return self._review(
             self.env._("a refund of %(amount)s that matches no payment sent to QuickBooks", amount=refund)
@@ -918,42 +912,42 @@ class NexudusQboPayment(models.Model):
 
     def _take_back(self, context, target, current, refund):
         request_id = self._request_id(context)
-        self.qbo_payment_id = current["Id"]  # committed with "sending": the payment an interruption left it on
+        self.qbo_payment_id = current.Id  # committed with "sending": the payment an interruption left it on
         self._begin(request_id)
         try:
-            if money(current.get("TotalAmt")) == refund:
-                body = {"Id": current["Id"], "SyncToken": current["SyncToken"], "sparse": True}
+            if money(field(current, "TotalAmt")) == refund:
+                body = {"Id": current.Id, "SyncToken": current.SyncToken, "sparse": True}
                 context.client.save("Payment", body, request_id=request_id, operation="void")
                 message = self.env._(
                     "Refunded in Nexudus (ledger entry %(entry)s): QuickBooks payment %(id)s voided.",
                     entry=self.nexudus_ledger_id,
-                    id=current["Id"],
+                    id=current.Id,
                 )
             else:
-                left = money(current.get("TotalAmt")) - refund
-                lines = [dict(line, Amount=left) for line in current.get("Line") or []][:1]
+                left = money(field(current, "TotalAmt")) - refund
+                lines = [dict(to_body(line), Amount=left) for line in field(current, "Line", default=[])][:1]
                 body = {
-                    "Id": current["Id"],
-                    "SyncToken": current["SyncToken"],
+                    "Id": current.Id,
+                    "SyncToken": current.SyncToken,
                     "sparse": True,
                     "TotalAmt": left,
                     "Line": lines,
                 }
-                answer = context.client.save("Payment", body, request_id=request_id)
+                answer = read("Payment", context.client.save("Payment", body, request_id=request_id))
                 message = self.env._(
                     "Refunded %(refund)s in Nexudus (ledger entry %(entry)s): QuickBooks payment %(id)s reduced to "
                     "%(left)s.",
                     refund=refund,
                     entry=self.nexudus_ledger_id,
-                    id=current["Id"],
-                    left=money(answer.get("TotalAmt", left)),  # a repeated request gets the first answer
+                    id=current.Id,
+                    left=money(field(answer, "TotalAmt", default=left)),  # a repeated request gets the first answer
                 )
         except ThrottledError:
             self._unbegin()
             raise
         target._log(message)
         self.invoice_id._log(message)
-        self._done(message, qbo_payment_id=current["Id"])
+        self._done(message, qbo_payment_id=current.Id)
 
     # -- QuickBooks → Nexudus -----------------------------------------------------------------------
     def _to_nexudus(self, context):
@@ -1026,18 +1020,17 @@ class _PaymentContext:
 
     @property
     def multicurrency(self):
-        return bool((self.preferences.get("CurrencyPrefs") or {}).get("MultiCurrencyEnabled"))
+        return bool(field(self.preferences, "CurrencyPrefs", "MultiCurrencyEnabled"))
 
     def hold_reason(self):
         """Why no payment may go to QuickBooks now (research: automatic application must be off)."""
-        sales = self.preferences.get("SalesFormsPrefs") or {}
         on = [
             name
             for name, key in (
                 ("Automatically apply payments", "AutoApplyPayments"),
                 ("Automatically apply credits", "AutoApplyCredit"),
             )
-            if sales.get(key)
+            if field(self.preferences, "SalesFormsPrefs", key)
         ]
         if not on:
             return None
@@ -1070,13 +1063,15 @@ class _PaymentContext:
                     ._cached(
                         self.company,
                         "payment_methods",
-                        lambda: {row.get("Name"): row["Id"] for row in self.client.query_all("PaymentMethod")},
+                        lambda: {row.Name: row.Id for row in self.client.query_documents("PaymentMethod")},
                     )
                 )
                 self._methods = {key.casefold(): value for key, value in rows.items() if key}
             found = self._methods.get(name.casefold())
             if not found and self.company.nexudus_qbo_create_payment_methods:
-                found = self.client.call("POST", "paymentmethod", json={"Name": name})["PaymentMethod"]["Id"]
+                found = read(
+                    "PaymentMethod", self.client.call("POST", "paymentmethod", json={"Name": name})["PaymentMethod"]
+                ).Id
                 self._methods[name.casefold()] = found
         except ApiError as exc:
             if isinstance(exc, ThrottledError):

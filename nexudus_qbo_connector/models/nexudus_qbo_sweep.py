@@ -6,6 +6,7 @@ from odoo.exceptions import UserError
 from ..tools.constants import IMPORT_LOCK
 from ..tools.errors import ApiError
 from ..tools.moments import naive_utc
+from ..tools.qbo_objects import field
 from ..tools.texts import translated
 from .nexudus_qbo_invoice import _LineWindow
 from .nexudus_qbo_payment import _iso
@@ -117,26 +118,17 @@ class NexudusQboSweep(models.AbstractModel):
         found = payments.browse()
         while True:
             try:
-                answer = client.call("GET", "cdc", params={"entities": "Payment", "changedSince": _iso(since)})
+                rows = client.changes(["Payment"], _iso(since))["Payment"]
             except ApiError as exc:
                 if exc.retryable:
                     raise
                 raise UserError(
                     self.env._("Reading payments from QuickBooks failed: %(error)s", error=translated(self.env, exc))
                 ) from exc
-            rows = [
-                row
-                for group in (answer.get("CDCResponse") or [{}])[0].get("QueryResponse") or []
-                for row in group.get("Payment") or []
-            ]
             for row in rows:
                 found |= payments._take_qbo_payment(company, row)
             payments._commit()
-            stamps = [
-                naive_utc(r["MetaData"]["LastUpdatedTime"])
-                for r in rows
-                if (r.get("MetaData") or {}).get("LastUpdatedTime")
-            ]
+            stamps = [naive_utc(stamp) for r in rows if (stamp := field(r, "MetaData", "LastUpdatedTime"))]
             newest = max(stamps, default=since)
             if len(rows) < CDC_MAX or newest <= since:
                 return len(found)

@@ -2,6 +2,8 @@ from decimal import Decimal
 
 from odoo import api, fields, models
 
+from ..tools.qbo_objects import field
+
 
 class NexudusQboTaxCode(models.Model):
     """A sales tax code of the company's QuickBooks file with its combined sales rate ("Refresh lists")."""
@@ -31,16 +33,17 @@ class NexudusQboTaxCode(models.Model):
 
     def _values_from_qbo(self, row, rates):
         """``rates`` maps QBO TaxRate ids to their ``RateValue``."""
-        details = (row.get("SalesTaxRateList") or {}).get("TaxRateDetail") or []
-        rate = sum((Decimal(str(rates.get(d.get("TaxRateRef", {}).get("value"), 0))) for d in details), Decimal(0))
+        details = field(row, "SalesTaxRateList", "TaxRateDetail", default=[])
+        rate_ids = [field(d, "TaxRateRef", "value") for d in details]
+        rate = sum((Decimal(str(rates.get(rate_id, 0))) for rate_id in rate_ids), Decimal(0))
         return {
-            "name": row.get("Name") or row["Id"],
-            "description": row.get("Description") or False,
+            "name": field(row, "Name") or field(row, "Id"),
+            "description": field(row, "Description") or False,
             "rate": float(rate),
-            "taxable": bool(row.get("Taxable", bool(details))),
-            "tax_group": bool(row.get("TaxGroup")),
-            "sales_rate_qbo_ids": ",".join(str(d["TaxRateRef"]["value"]) for d in details if d.get("TaxRateRef")),
-            "active": row.get("Active", True),
+            "taxable": bool(field(row, "Taxable", default=bool(details))),
+            "tax_group": bool(field(row, "TaxGroup")),
+            "sales_rate_qbo_ids": ",".join(str(rate_id) for rate_id in rate_ids if rate_id is not None),
+            "active": field(row, "Active", default=True),
         }
 
     def _sales_rate_ids(self):

@@ -322,7 +322,7 @@ class NexudusQboTransferMixin(models.AbstractModel):
         that a refusal names its row."""
         items = [(row.batch_item_id, "create", row._batch_item(payloads[row])) for row in self]
         try:
-            answers = context.client.batch(items, request_id=self[:1].batch_request_id)
+            answers = context.client.batch_documents(items, request_id=self[:1].batch_request_id)
         except ThrottledError:
             self._unbatch()
             raise
@@ -334,13 +334,13 @@ class NexudusQboTransferMixin(models.AbstractModel):
             self._move_each(lambda row: row._send_alone(context))
             return
         for row in self:
-            answer = answers.get(row.batch_item_id)
-            if not answer:
-                row._unanswered(TransientError(self.env._("no answer in its batch"), service="QuickBooks"))
-            elif "Fault" in answer:
-                row._record_failure(context.client.item_error(answer))
+            document, fault = answers.get(row.batch_item_id) or (None, None)
+            if fault:
+                row._record_failure(context.client.item_error(fault))
+            elif document is not None:
+                row._record_created(context, payloads[row], document)
             else:
-                row._record_created(context, payloads[row], answer)
+                row._unanswered(TransientError(self.env._("no answer in its batch"), service="QuickBooks"))
         self._commit()  # the batch's answers together: a crash before it leaves them to the batch's look-up
 
     def _unbatch(self):
@@ -374,8 +374,8 @@ class NexudusQboTransferMixin(models.AbstractModel):
         """The python-quickbooks document the row's item in a batch creates (``tools/qbo_objects``)."""
         raise NotImplementedError
 
-    def _record_created(self, context, payload, answer):
-        """Record the row's document, created: ``answer`` is its ``BatchItemResponse`` entry."""
+    def _record_created(self, context, payload, document):
+        """Record the row's ``document``, created: QuickBooks' answer in its batch, read by ``read_batch``."""
         raise NotImplementedError
 
     def _send_alone(self, context):

@@ -8,6 +8,7 @@ from odoo.tools.misc import hash_sign, hmac
 from ..tools import nexudus_client, nexudus_links, qbo_client
 from ..tools.errors import ApiError
 from ..tools.matching import rate
+from ..tools.qbo_objects import field, read
 from ..tools.texts import translated
 from ..tools.transferability import Chart, transfer_problems
 from ..tools.webhooks import NEXUDUS_WEBHOOK_ACTIONS, NEXUDUS_WEBHOOK_PATH
@@ -292,10 +293,10 @@ class ResCompany(models.Model):
         self.env["nexudus.qbo.token"]._store(self, "qbo", self.env["nexudus.qbo.token"]._token_values(tokens))
         self.sudo().write({"qbo_realm_id": realm_id, "qbo_oauth_nonce": False})
         try:
-            info = self._qbo_client().company_info()
+            info = read("CompanyInfo", self._qbo_client().company_info())
         except ApiError as exc:
             raise UserError(translated(self.env, exc)) from exc
-        self.sudo().write({"qbo_company_name": info.get("CompanyName"), "qbo_country": info.get("Country")})
+        self.sudo().write({"qbo_company_name": field(info, "CompanyName"), "qbo_country": field(info, "Country")})
 
     def _qbo_disconnect(self):
         """Revoke the tokens at Intuit and forget them here."""
@@ -330,8 +331,11 @@ class ResCompany(models.Model):
         return client
 
     def _qbo_preferences(self, client):
-        """QuickBooks' preferences, read once per scheduled run (each click reads them afresh)."""
-        return self.env["nexudus.qbo.run"]._in_run()._cached(self, "preferences", client.preferences)
+        """QuickBooks' preferences (a python-quickbooks ``Preferences``), read once per scheduled run (each click
+        reads them afresh)."""
+        return read(
+            "Preferences", self.env["nexudus.qbo.run"]._in_run()._cached(self, "preferences", client.preferences)
+        )
 
     def _nexudus_qbo_assert_ready(self):
         """The pre-flight checks, once per scheduled run (each click checks afresh)."""
@@ -345,18 +349,21 @@ class ResCompany(models.Model):
         self.ensure_one()
         client = self._qbo_client()
         try:
-            accounts = client.query_all("Account", "Active IN (true, false)")
-            codes = client.query_all("TaxCode", "Active IN (true, false)")
-            rates = {r["Id"]: r.get("RateValue", 0) for r in client.query_all("TaxRate", "Active IN (true, false)")}
-            items = client.query_all("Item", "Active IN (true, false)")
-            customers = client.query_all("Customer", "Active = true")
-            currency_prefs = client.preferences().get("CurrencyPrefs") or {}
+            accounts = client.query_documents("Account", "Active IN (true, false)")
+            codes = client.query_documents("TaxCode", "Active IN (true, false)")
+            rates = {
+                r.Id: field(r, "RateValue", default=0)
+                for r in client.query_documents("TaxRate", "Active IN (true, false)")
+            }
+            items = client.query_documents("Item", "Active IN (true, false)")
+            customers = client.query_documents("Customer", "Active = true")
+            preferences = client.preferences_document()
         except ApiError as exc:
             raise UserError(translated(self.env, exc)) from exc
         self.sudo().write(
             {
-                "qbo_home_currency": (currency_prefs.get("HomeCurrency") or {}).get("value") or False,
-                "qbo_multicurrency": bool(currency_prefs.get("MultiCurrencyEnabled")),
+                "qbo_home_currency": field(preferences, "CurrencyPrefs", "HomeCurrency", "value") or False,
+                "qbo_multicurrency": bool(field(preferences, "CurrencyPrefs", "MultiCurrencyEnabled")),
             }
         )
         self._nexudus_qbo_upsert("nexudus.qbo.account", accounts, lambda model, row: model._values_from_qbo(row))
@@ -371,21 +378,21 @@ class ResCompany(models.Model):
         self._nexudus_qbo_upsert("nexudus.qbo.customer", customers, lambda model, row: model._values_from_qbo(row))
 
     def _nexudus_qbo_store_item(self, row):
-        """Record one QuickBooks item dict (just created or adopted) and return its Odoo record."""
+        """Record one QuickBooks item (just created or adopted) and return its Odoo record."""
         accounts = {a.qbo_id: a.id for a in self.env["nexudus.qbo.account"].search([("company_id", "=", self.id)])}
         return self._nexudus_qbo_store_row(
             "nexudus.qbo.item", row, lambda model, r: model._values_from_qbo(r, accounts)
         )
 
     def _nexudus_qbo_store_customer(self, row):
-        """Record one QuickBooks customer dict (just created or adopted) and return its Odoo record."""
+        """Record one QuickBooks customer (just created or adopted) and return its Odoo record."""
         return self._nexudus_qbo_store_row("nexudus.qbo.customer", row, lambda model, r: model._values_from_qbo(r))
 
     def _nexudus_qbo_store_row(self, model_name, row, values_of):
         """Record one row the connector just created or adopted in QuickBooks, so that the list read holds
         it without waiting for the next refresh; return its Odoo record."""
         self._nexudus_qbo_upsert(model_name, [row], values_of, archive_missing=False)
-        return self.env[model_name].search([("company_id", "=", self.id), ("qbo_id", "=", row["Id"])])
+        return self.env[model_name].search([("company_id", "=", self.id), ("qbo_id", "=", field(row, "Id"))])
 
     def _nexudus_refresh_lists(self):
         """Read the financial accounts and tax rates of every served Nexudus location."""
@@ -504,11 +511,11 @@ class ResCompany(models.Model):
         existing = {rec.qbo_id: rec for rec in model.search([("company_id", "=", self.id)])}
         for row in rows:
             values = values_of(model, row)
-            record = existing.pop(row["Id"], None)
+            record = existing.pop(field(row, "Id"), None)
             if record:
                 record.write(values)
             else:
-                model.create({**values, "company_id": self.id, "qbo_id": row["Id"]})
+                model.create({**values, "company_id": self.id, "qbo_id": field(row, "Id")})
         if archive_missing:  # deleted in QuickBooks since the last refresh
             model.browse([rec.id for rec in existing.values()]).write({"active": False})
 

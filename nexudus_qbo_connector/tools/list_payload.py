@@ -2,7 +2,7 @@
 ``qbo_objects.to_body`` gives their bodies."""
 
 from . import matching
-from .qbo_objects import Customer, EmailAddress, Item, ref
+from .qbo_objects import Customer, EmailAddress, Item, field, ref
 
 
 def customer_document(coworker, name, currency=None):
@@ -21,8 +21,9 @@ def customer_document(coworker, name, currency=None):
 
 
 def reactivation(row):
-    """The sparse update making the inactive QuickBooks customer ``row`` (as QuickBooks gave it) active."""
-    return Customer(Id=row["Id"], SyncToken=row["SyncToken"], sparse=True, Active=True)
+    """The sparse update making the inactive QuickBooks customer ``row`` (as QuickBooks gave it: a dict or a
+    document read by ``qbo_objects.read``) active."""
+    return Customer(Id=field(row, "Id"), SyncToken=field(row, "SyncToken"), sparse=True, Active=True)
 
 
 def service_item(name, income_account_id):

@@ -10,7 +10,7 @@ import re
 from decimal import Decimal
 
 from .invoice_payload import money
-from .qbo_objects import LinkedTxn, Payment, PaymentLine, ref, to_body
+from .qbo_objects import LinkedTxn, Payment, PaymentLine, field, ref, to_body
 
 QUICKBOOKS_PROVIDER = 501  # Nexudus ePaymentProvider "Quickbooks"
 # QuickBooks payment method name (lower case) -> Nexudus ePaymentProvider; anything else is QuickBooks (501).
@@ -69,7 +69,7 @@ def credit_application(entry, amount, **kw):
 def credit_application_document(entry, amount, *, invoice, memo, customer_ref, currency_ref=None):
     """The zero-total QuickBooks Payment applying ``amount`` of credit memo ``memo`` (id, number) to
     ``invoice`` (id, number), for the Nexudus ledger ``entry`` that records the credit applied;
-    ``customer_ref`` and ``currency_ref`` are references as QuickBooks gave them (dicts)."""
+    ``customer_ref`` and ``currency_ref`` are references as QuickBooks gave them (dicts or read ``Ref``s)."""
     document = Payment(
         CustomerRef=ref(customer_ref),
         TotalAmt=money(0),
@@ -96,21 +96,21 @@ def provider_name(provider):
 
 def is_from_nexudus(payment):
     """Whether a QuickBooks payment was made by the connector (a Nexudus payment, or a credit applied)."""
-    return bool(NEXUDUS_MARKER.search(payment.get("PrivateNote") or ""))
+    return bool(NEXUDUS_MARKER.search(field(payment, "PrivateNote", default="")))
 
 
 def invoice_lines(payment):
     """``[(invoice id, amount)]``: what a QuickBooks payment applies to invoices."""
     applied = []
-    for line in payment.get("Line") or []:
-        for link in line.get("LinkedTxn") or []:
-            if link.get("TxnType") == "Invoice":
-                applied.append((str(link["TxnId"]), money(line.get("Amount"))))
+    for line in field(payment, "Line", default=[]):
+        for link in field(line, "LinkedTxn", default=[]):
+            if field(link, "TxnType") == "Invoice":
+                applied.append((str(field(link, "TxnId")), money(field(line, "Amount"))))
     return applied
 
 
 def is_voided(payment):
-    return money(payment.get("TotalAmt")) == 0 and (payment.get("PrivateNote") or "").startswith("Voided")
+    return money(field(payment, "TotalAmt")) == 0 and field(payment, "PrivateNote", default="").startswith("Voided")
 
 
 def provider_for(method_name):

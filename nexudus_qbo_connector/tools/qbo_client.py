@@ -26,7 +26,7 @@ from .errors import (
     TransientError,
 )
 from .http_client import ApiClient, wire_json
-from .qbo_objects import batch_body, read, read_cdc, to_body
+from .qbo_objects import batch_body, read, read_batch, read_cdc, to_body
 from .redaction import get_logger
 from .texts import _lt
 
@@ -262,6 +262,9 @@ class QboClient(ApiClient):
                 return rows
             start += QUERY_PAGE_SIZE
 
+    def preferences_document(self):
+        return read("Preferences", self.preferences())
+
     def get_document(self, entity, record_id):
         return read(entity, self.get(entity, record_id))
 
@@ -311,9 +314,15 @@ class QboClient(ApiClient):
         )
         return {entry.get("bId"): entry for entry in answer.get("BatchItemResponse") or []}
 
+    def batch_documents(self, items, *, request_id):
+        """``batch`` with each item's answer read as :func:`qbo_objects.read_batch` does: ``{bId: (document or
+        None, fault or None)}``."""
+        return read_batch({"BatchItemResponse": list(self.batch(items, request_id=request_id).values())})
+
     def item_error(self, entry):
-        """The typed error of a batch item answered with a ``Fault``, as the same fault of a single request."""
-        message, detail, code = _fault(entry)
+        """The typed error of a batch item answered with a ``Fault`` (its ``BatchItemResponse`` entry, or the
+        ``Fault`` read by ``read_batch``), as the same fault of a single request."""
+        message, detail, code = _fault(entry if isinstance(entry, dict) else {"Fault": to_body(entry)})
         kw = {"service": self.service, "code": code, "detail": detail}
         message = message or _lt("QuickBooks refused it without saying why.")
         if code in AUTH_CODES:

@@ -15,7 +15,22 @@ classes, and ``to_body`` gives the same dict back.
 
 from functools import cache
 
-from quickbooks.objects import base, batchrequest, creditmemo, customer, detailline, invoice, item, payment, tax
+from quickbooks.objects import (
+    account,
+    base,
+    batchrequest,
+    company_info,
+    creditmemo,
+    customer,
+    detailline,
+    invoice,
+    item,
+    payment,
+    paymentmethod,
+    preferences,
+    tax,
+    taxrate,
+)
 
 _TRACKED = {}
 
@@ -67,14 +82,47 @@ Item = tracked(item.Item)
 BatchItemRequest = tracked(batchrequest.BatchItemRequest)
 IntuitBatchRequest = tracked(batchrequest.IntuitBatchRequest)
 Fault = tracked(batchrequest.Fault)
+Account = tracked(account.Account)
+TaxRate = tracked(taxrate.TaxRate)
+PaymentMethod = tracked(paymentmethod.PaymentMethod)
+Preferences = tracked(preferences.Preferences)
+CompanyInfo = tracked(company_info.CompanyInfo)
 
-DOCUMENTS = {cls.qbo_object_name: cls for cls in (Invoice, CreditMemo, Payment, Customer, Item)}
+DOCUMENTS = {
+    cls.qbo_object_name: cls
+    for cls in (Invoice, CreditMemo, Payment, Customer, Item, Account, TaxRate, PaymentMethod, Preferences, CompanyInfo)
+}
 
 
 def ref(value):
     """A reference (``{"value": …}``) to a QuickBooks record by its id, or a reference read from QuickBooks
-    (a dict) as it was."""
+    (a dict, or a ``Ref`` read by ``read``) as it was."""
+    if isinstance(value, Ref):
+        return value
     return Ref.from_json(value) if isinstance(value, dict) else Ref(value=value)
+
+
+def field(document, *path, default=None):
+    """The value at ``path`` (``"CustomerRef", "value"``) of a document read from QuickBooks, or ``default``
+    when the answer did not carry it: a class default (python-quickbooks' ``Balance = 0``, ``Active = True``,
+    ``Ref.value = ""`` …) never stands in for a field QuickBooks left out. Nested parts python-quickbooks keeps
+    as dicts are read the same way."""
+    value = document
+    for name in path:
+        if isinstance(value, dict):
+            value = value.get(name)
+        elif isinstance(value, _Assigned) and name in value._assigned:
+            value = getattr(value, name)
+        else:
+            value = None
+        if value is None:
+            return default
+    return value
+
+
+def marked(documents, marker):
+    """The first of ``documents`` whose memo (``PrivateNote``) holds ``marker``, or None."""
+    return next((document for document in documents if marker in field(document, "PrivateNote", default="")), None)
 
 
 def to_body(value):

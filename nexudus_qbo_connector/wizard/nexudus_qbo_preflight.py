@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools.errors import ApiError, ThrottledError
+from ..tools.qbo_objects import field
 from ..tools.texts import translated
 
 QBO_ADVANCED = "In QuickBooks: ⚙ › Account and settings › Advanced › Automation"
@@ -62,7 +63,7 @@ class NexudusQboPreflight(models.TransientModel):
         try:
             client = company._qbo_client()
             prefs = company._qbo_preferences(client)
-            home_currency = ((prefs.get("CurrencyPrefs") or {}).get("HomeCurrency") or {}).get("value")
+            home_currency = field(prefs, "CurrencyPrefs", "HomeCurrency", "value")
             checks += self._qbo_preference_checks(company, prefs, home_currency)
             checks += self._qbo_list_checks(company, client)
         except (ApiError, UserError) as exc:
@@ -154,14 +155,12 @@ class NexudusQboPreflight(models.TransientModel):
         )
 
     def _qbo_preference_checks(self, company, prefs, home_currency):
-        sales = prefs.get("SalesFormsPrefs") or {}
-        currency_prefs = prefs.get("CurrencyPrefs") or {}
         checks = []
         for key, label in (
             ("AutoApplyCredit", self.env._("Automatically apply credits")),
             ("AutoApplyPayments", self.env._("Automatically apply payments")),
         ):
-            if sales.get(key):
+            if field(prefs, "SalesFormsPrefs", key):
                 checks.append(
                     _line(
                         label,
@@ -175,7 +174,7 @@ class NexudusQboPreflight(models.TransientModel):
                 )
             else:
                 checks.append(_line(label, "ok", self.env._("Off, as required.")))
-        if sales.get("CustomTxnNumbers"):
+        if field(prefs, "SalesFormsPrefs", "CustomTxnNumbers"):
             checks.append(
                 _line(
                     self.env._("Custom transaction numbers"),
@@ -206,7 +205,7 @@ class NexudusQboPreflight(models.TransientModel):
                 if loc.currency_code and loc.currency_code != home_currency
             }
         )
-        if foreign and not currency_prefs.get("MultiCurrencyEnabled"):
+        if foreign and not field(prefs, "CurrencyPrefs", "MultiCurrencyEnabled"):
             checks.append(
                 _line(
                     self.env._("Currencies"),
@@ -266,8 +265,8 @@ class NexudusQboPreflight(models.TransientModel):
                     )
                 )
                 continue
-            rows = client.query_all(entity, f"Id = '{record.qbo_id}' AND Active IN (true, false)")
-            if not rows or not rows[0].get("Active", True):
+            rows = client.query_documents(entity, f"Id = '{record.qbo_id}' AND Active IN (true, false)")
+            if not rows or not field(rows[0], "Active", default=True):
                 checks.append(
                     _line(
                         label,

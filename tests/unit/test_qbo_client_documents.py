@@ -118,3 +118,28 @@ def test_a_batch_body_is_taken_and_its_answer_read(api):
     assert document is None and fault.Error[0].code == "610"
     rows, fault = results["3"]
     assert fault is None and [row.DocNumber for row in rows["Invoice"]] == ["DOC-1"]
+
+
+def test_batch_documents_read_each_answer_and_a_fault_gives_the_same_error_as_its_entry(api):
+    from nqc_tools.errors import NotFoundError
+
+    good = uk_invoice(api, "DOC-BD1").document
+    unknown = uk_invoice(api, "DOC-BD2").document
+    unknown.CustomerRef = qo.ref("999999")
+    items = [("1", "create", good), ("2", "create", unknown)]
+    results = api.batch_documents(items, request_id="batch-documents")
+    created, fault = results["1"]
+    assert fault is None and isinstance(created, qo.Invoice) and created.TotalAmt == D("40.01")
+    document, fault = results["2"]
+    assert document is None and isinstance(api.item_error(fault), NotFoundError)
+    entries = api.batch(items, request_id="batch-documents")  # the same request: QuickBooks' first answer
+    assert type(api.item_error(entries["2"])) is type(api.item_error(fault))
+    assert str(api.item_error(entries["2"])) == str(api.item_error(fault))
+
+
+def test_preferences_are_read_as_a_document(api):
+    prefs = api.preferences_document()
+    assert (
+        qo.field(prefs, "CurrencyPrefs", "HomeCurrency", "value")
+        == api.preferences()["CurrencyPrefs"]["HomeCurrency"]["value"]
+    )

@@ -294,3 +294,74 @@ def test_a_batch_answer_reads_per_item_documents_faults_and_queries():
     assert fault is None and isinstance(created, qo.Invoice) and created.TotalAmt == D("144.00")
     rows, fault = results["bid4"]
     assert fault is None and [row.Id for row in rows["Invoice"]] == ["7"]
+
+
+def test_field_reads_what_the_answer_carried_never_a_class_default():
+    document = qo.read("Invoice", {"Id": "5", "TotalAmt": D("10.10"), "CustomerRef": {"value": "3"}})
+    assert document.Balance == 0 and qo.field(document, "Balance") is None, "Balance = 0 is the class's default"
+    assert qo.field(document, "TotalAmt") == D("10.10") and isinstance(qo.field(document, "TotalAmt"), Decimal)
+    assert qo.field(document, "CustomerRef", "value") == "3"
+    assert qo.field(document, "CustomerRef", "name") is None, "Ref.name = '' is the class's default"
+    assert qo.field(document, "CurrencyRef", "value", default="GBP") == "GBP"
+    assert qo.field(None, "Id") is None
+    assert qo.field({"Id": "7", "MetaData": {"LastUpdatedTime": "t"}}, "MetaData", "LastUpdatedTime") == "t"
+    code = qo.read("TaxCode", {"Id": "3", "SalesTaxRateList": {"TaxRateDetail": [{"TaxRateRef": {"value": "9"}}]}})
+    [detail] = qo.field(code, "SalesTaxRateList", "TaxRateDetail")
+    assert qo.field(detail, "TaxRateRef", "value") == "9", "nested parts kept as dicts read the same way"
+
+
+def test_preferences_company_info_and_lists_are_read_as_the_library_classes():
+    from quickbooks.objects.account import Account
+    from quickbooks.objects.company_info import CompanyInfo
+    from quickbooks.objects.preferences import Preferences
+
+    answer = {
+        "SalesFormsPrefs": {"CustomTxnNumbers": True, "AutoApplyCredit": False},
+        "CurrencyPrefs": {"MultiCurrencyEnabled": False, "HomeCurrency": {"value": "GBP"}},
+    }
+    prefs = qo.read("Preferences", answer)
+    assert isinstance(prefs, Preferences) and qo.to_body(prefs) == answer
+    assert qo.field(prefs, "CurrencyPrefs", "HomeCurrency", "value") == "GBP"
+    assert qo.field(prefs, "SalesFormsPrefs", "CustomTxnNumbers") is True
+    assert qo.field(prefs, "SalesFormsPrefs", "AutoApplyPayments") is None
+    info = qo.read("CompanyInfo", {"CompanyName": "Hub Ltd", "Country": "GB"})
+    assert isinstance(info, CompanyInfo) and qo.field(info, "Country") == "GB"
+    account = qo.read("Account", {"Id": "81", "Name": "Sales", "Active": False})
+    assert isinstance(account, Account) and qo.field(account, "Active", default=True) is False
+    assert qo.field(qo.read("Account", {"Id": "82"}), "AcctNum") is None
+
+
+def test_marked_finds_the_document_whose_memo_holds_the_marker():
+    documents = [
+        qo.read("Invoice", {"Id": "1"}),
+        qo.read("Invoice", {"Id": "2", "PrivateNote": "Nexudus invoice [nexudus-invoice 8]"}),
+        qo.read("Invoice", {"Id": "3", "PrivateNote": "Nexudus invoice [nexudus-invoice 9]"}),
+    ]
+    assert qo.marked(documents, "[nexudus-invoice 9]").Id == "3"
+    assert qo.marked(documents, "[nexudus-invoice 10]") is None
+
+
+def test_a_reference_read_from_quickbooks_is_sent_back_as_it_was():
+    memo = qo.read("CreditMemo", {"Id": "4", "CustomerRef": {"value": "3", "name": "Hub Ltd"}})
+    assert qo.ref(memo.CustomerRef) is memo.CustomerRef
+    assert qo.to_body(qo.ref(memo.CustomerRef)) == {"value": "3", "name": "Hub Ltd"}
+
+
+def test_payment_readers_take_documents_as_they_take_dicts():
+    from nqc_tools import payment_payload
+
+    answer = {
+        "Id": "55",
+        "TotalAmt": D("0"),
+        "PrivateNote": "Voided",
+        "Line": [
+            {"Amount": D("12.34"), "LinkedTxn": [{"TxnId": "130", "TxnType": "Invoice"}]},
+            {"Amount": D("1.00"), "LinkedTxn": [{"TxnId": "131", "TxnType": "CreditMemo"}]},
+        ],
+    }
+    document = qo.read("Payment", answer)
+    assert payment_payload.invoice_lines(document) == payment_payload.invoice_lines(answer) == [("130", D("12.34"))]
+    assert payment_payload.is_voided(document) and payment_payload.is_voided(answer)
+    assert not payment_payload.is_from_nexudus(document)
+    customer = qo.read("Customer", {"Id": "3", "SyncToken": "2", "Active": False})
+    assert qo.to_body(reactivation(customer)) == qo.to_body(reactivation(qo.to_body(customer)))
