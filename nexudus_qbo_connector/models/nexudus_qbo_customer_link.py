@@ -4,6 +4,7 @@ from odoo import fields, models
 from odoo.exceptions import UserError
 
 from ..tools import batching, list_payload, matching
+from ..tools.advisory_locks import advisory_locks
 from ..tools.constants import CUSTOMER_LINK_LOCK, CUSTOMER_NAME_LOCK
 from ..tools.errors import ApiError, RejectedError, ThrottledError, TransientError
 from ..tools.qbo_client import quote
@@ -107,26 +108,19 @@ class NexudusQboCustomerLink(models.Model):
         # it, then reads its link in a fresh transaction instead of creating the customer again. Two new
         # customers of one name wait for each other too, so that each sees the other's link and neither
         # adopts the customer the other just made.
-        cr = self.env.cr
-        cr.execute("SELECT pg_advisory_lock(%s, %s)", (CUSTOMER_LINK_LOCK, invoice["CoworkerId"]))
-        try:
+        with advisory_locks(self.env.cr, CUSTOMER_LINK_LOCK, invoice["CoworkerId"], wait=True):
             self.env["ir.cron"]._commit_progress()
             link = self.search(domain, limit=1)
             if link:
                 return link
             coworker = self._coworker(company, context, invoice["CoworkerId"])
             name_key = _name_lock_key(self._base_name(coworker))
-            cr.execute("SELECT pg_advisory_lock(%s, %s)", (CUSTOMER_NAME_LOCK, name_key))
-            try:
+            with advisory_locks(self.env.cr, CUSTOMER_NAME_LOCK, name_key, wait=True):
                 self.env["ir.cron"]._commit_progress()
                 currency = invoice.get("CurrencyCode") if context.multicurrency else None
                 link = self._resolve(company, context.client, coworker, currency)
                 self.env["ir.cron"]._commit_progress()
-            finally:
-                cr.execute("SELECT pg_advisory_unlock(%s, %s)", (CUSTOMER_NAME_LOCK, name_key))
             return link
-        finally:
-            cr.execute("SELECT pg_advisory_unlock(%s, %s)", (CUSTOMER_LINK_LOCK, invoice["CoworkerId"]))
 
     def _coworker(self, company, context, coworker_id):
         """The Nexudus customer as read in bulk with the invoices, else read on its own."""
@@ -341,28 +335,23 @@ class NexudusQboCustomerLink(models.Model):
                 names.setdefault(matching.clean_name(name).casefold(), (coworker, name))
         if not names:
             return
-        cr = self.env.cr
-        held = []
-        try:
-            for coworker, name in names.values():
-                keys = ((CUSTOMER_LINK_LOCK, coworker["Id"]), (CUSTOMER_NAME_LOCK, _name_lock_key(name)))
-                for key in keys:
-                    cr.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
-                    if cr.fetchone()[0]:
-                        held.append(key)
+        coworker_ids = [coworker["Id"] for coworker, _name in names.values()]
+        name_keys = [_name_lock_key(name) for _coworker, name in names.values()]
+        with (
+            advisory_locks(self.env.cr, CUSTOMER_LINK_LOCK, *coworker_ids) as linking,
+            advisory_locks(self.env.cr, CUSTOMER_NAME_LOCK, *name_keys) as naming,
+        ):
             self.env["ir.cron"]._commit_progress()
             free = [
                 (coworker, name)
                 for coworker, name in names.values()
-                if {(CUSTOMER_LINK_LOCK, coworker["Id"]), (CUSTOMER_NAME_LOCK, _name_lock_key(name))} <= set(held)
+                if coworker["Id"] in linking
+                and _name_lock_key(name) in naming
                 and not self.search_count(
                     [("company_id", "=", company.id), ("nexudus_coworker_id", "=", coworker["Id"])]
                 )
             ]
             self._create_free_names(company, context, free[: batching.BATCH_SIZE], wanted)
-        finally:
-            for key in held:
-                cr.execute("SELECT pg_advisory_unlock(%s, %s)", key)
 
     def _create_free_names(self, company, context, candidates, currencies):
         """Create the customers of ``candidates`` whose name one query finds free: in a batch request when

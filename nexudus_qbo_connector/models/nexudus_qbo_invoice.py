@@ -9,6 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools import batching, invoice_payload
+from ..tools.advisory_locks import advisory_locks
 from ..tools.constants import IMPORT_LOCK, INVOICE_LOCK
 from ..tools.errors import ApiError, NotFoundError, ThrottledError, TransientError
 from ..tools.invoice_payload import money
@@ -295,20 +296,7 @@ class NexudusQboInvoice(models.Model):
         client = client or company._nexudus_client()
         self._import_coworkers(company, client)
         lines = _LineWindow(self, client)
-        touched = self.browse()
-        cr = self.env.cr
-        for location in company.nexudus_location_ids:
-            cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (IMPORT_LOCK, location.id))
-            if not cr.fetchone()[0]:
-                continue  # another worker is importing this location right now
-            try:
-                self._commit()  # read the cursor as the last importer left it
-                location.invalidate_recordset()
-                read = self._import_location(company, location, client, lines)
-                self.env["nexudus.qbo.run"]._tallying()._count(company, location, "read_count", len(read))
-                touched |= read
-            finally:
-                cr.execute("SELECT pg_advisory_unlock(%s, %s)", (IMPORT_LOCK, location.id))
+        touched = self._import_locations(company, client, lines)
         self.search(
             [("company_id", "=", company.id), ("is_credit_note", "=", True), ("original_invoice_id", "=", False)]
         )._link_originals()
@@ -335,9 +323,27 @@ class NexudusQboInvoice(models.Model):
             if original:
                 note.original_invoice_id = original
 
-    def _import_location(self, company, location, client, lines):
+    def _import_locations(self, company, client, lines, since=None):
+        """Read the invoices of each location ``company`` serves that no other worker is importing (each
+        under its import lock), from the location's cursor or from ``since`` (the sweep's window); returns
+        the rows touched."""
+        run = self.env["nexudus.qbo.run"]._tallying()
         touched = self.browse()
-        since = location.invoice_cursor - READ_OVERLAP if location.invoice_cursor else EPOCH
+        for location in company.nexudus_location_ids:
+            with advisory_locks(self.env.cr, IMPORT_LOCK, location.id) as taken:
+                if not taken:
+                    continue  # another worker is importing this location right now
+                self._commit()  # read the cursor as the last importer left it
+                location.invalidate_recordset()
+                read = self._import_location(company, location, client, lines, since)
+                run._count(company, location, "read_count", len(read))
+                touched |= read
+        return touched
+
+    def _import_location(self, company, location, client, lines, since=None):
+        touched = self.browse()
+        if since is None:
+            since = location.invoice_cursor - READ_OVERLAP if location.invoice_cursor else EPOCH
         filters = {"CoworkerInvoice_Business": location.nexudus_id}
         for records in self._pages_since(client, "coworkerinvoices", "CoworkerInvoice", filters, since):
             touched |= self._upsert_page(company, location, records, lines, since)

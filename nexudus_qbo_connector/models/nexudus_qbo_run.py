@@ -193,7 +193,9 @@ class NexudusQboRun(models.Model):
         cache = json.loads(self.cache_json or "{}")
         slot = f"{company.id}:{key}"
         if slot not in cache:
-            cache[slot] = read()
+            value = read()
+            cache = json.loads(self.cache_json or "{}")  # with what ``read`` cached itself (the checks: preferences)
+            cache[slot] = value
             self.cache_json = json.dumps(cache)
         return cache[slot]
 

@@ -4,10 +4,12 @@ from datetime import timedelta
 
 from odoo import api, models
 
+from ..tools.advisory_locks import advisory_locks
+from ..tools.constants import COMPANY_LOCK
+
 ADDON = "nexudus_qbo_connector"
 SYNC_CRON = f"{ADDON}.ir_cron_nexudus_qbo_sync"
 LANE_PREFIX = "ir_cron_nexudus_qbo_sync_lane_"
-CLAIM_LOCK_NAMESPACE = 0x4E43  # pg advisory lock class for "one worker syncs or sweeps this company"
 DEFAULT_INTERVAL_MINUTES = 360
 Wave = namedtuple("Wave", "at scheduled")  # the moment a run answers; whether it is the schedule's
 
@@ -147,15 +149,5 @@ class NexudusQboScheduler(models.AbstractModel):
         """Yield whether this worker holds ``company`` (then no other worker syncs or sweeps it until the
         block ends). A session lock, released at the end of the block; what the block left uncommitted
         when it failed is rolled back first, so the release always runs."""
-        cr = self.env.cr
-        cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (CLAIM_LOCK_NAMESPACE, company.id))
-        if not cr.fetchone()[0]:
-            yield False
-            return
-        try:
-            yield True
-        except BaseException:
-            cr.rollback()
-            raise
-        finally:
-            cr.execute("SELECT pg_advisory_unlock(%s, %s)", (CLAIM_LOCK_NAMESPACE, company.id))
+        with advisory_locks(self.env.cr, COMPANY_LOCK, company.id) as taken:
+            yield bool(taken)

@@ -3,7 +3,6 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..tools.constants import IMPORT_LOCK
 from ..tools.errors import ApiError
 from ..tools.moments import naive_utc
 from ..tools.qbo_objects import field
@@ -85,26 +84,7 @@ class NexudusQboSweep(models.AbstractModel):
         for records in invoices._pages_since(client, "coworkers", "Coworker", {}, since):
             self.env["nexudus.qbo.coworker"].sudo()._upsert(company, records)
             invoices._commit()
-        lines = _LineWindow(invoices, client)
-        run = self.env["nexudus.qbo.run"]._tallying()
-        touched = invoices.browse()
-        cr = self.env.cr
-        for location in company.nexudus_location_ids:
-            cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (IMPORT_LOCK, location.id))
-            if not cr.fetchone()[0]:
-                continue  # a person's import is reading this location right now
-            try:
-                filters = {"CoworkerInvoice_Business": location.nexudus_id}
-                read = invoices.browse()
-                for records in invoices._pages_since(client, "coworkerinvoices", "CoworkerInvoice", filters, since):
-                    read |= invoices._upsert_page(company, location, records, lines, since)
-                run._count(company, location, "read_count", len(read))
-                touched |= read
-            except BaseException:
-                cr.rollback()
-                raise
-            finally:
-                cr.execute("SELECT pg_advisory_unlock(%s, %s)", (IMPORT_LOCK, location.id))
+        touched = invoices._import_locations(company, client, _LineWindow(invoices, client), since)
         if touched:
             invoices._reevaluate_waiting(company)
         return len(touched)

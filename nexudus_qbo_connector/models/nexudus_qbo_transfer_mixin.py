@@ -9,6 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..tools import batching
+from ..tools.advisory_locks import advisory_locks, try_transaction_lock
 from ..tools.errors import RETRYABLE, THROTTLED, ApiError, ThrottledError, TransientError, policy
 from ..tools.notifications import notification
 from ..tools.texts import translated
@@ -255,8 +256,7 @@ class NexudusQboTransferMixin(models.AbstractModel):
     def _lock_for_hand(self):
         """Refuse while a worker is moving the row (its advisory lock, ``_lock_namespace``): its answer would
         be written over what the person decided. The lock is held until the click's transaction ends."""
-        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (self._lock_namespace, self.id))
-        if not self.env.cr.fetchone()[0]:
+        if not try_transaction_lock(self.env.cr, self._lock_namespace, self.id):
             raise UserError(
                 self.env._("%(row)s is being sent right now: try again in a minute.", row=self.display_name)
             )
@@ -267,24 +267,12 @@ class NexudusQboTransferMixin(models.AbstractModel):
         (``_lock_namespace``) held until the block ends; the others are noted as left to that worker. The
         block commits what it did; on an error it is rolled back before the locks are released, so that no
         other worker takes a row while this transaction still holds an uncommitted write of it."""
-        cr = self.env.cr
-        held = []
-        for row in self:
-            cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (self._lock_namespace, row.id))
-            if cr.fetchone()[0]:
-                held.append(row.id)
-            else:
+        with advisory_locks(self.env.cr, self._lock_namespace, *self.ids) as held:
+            for row in self.filtered(lambda r: r.id not in held):
                 row._note("later", self.env._("%(name)s is being sent by another run.", name=row.display_name))
-        try:
             yield self.browse(held)
             if held:
                 self._commit()
-        except BaseException:
-            cr.rollback()
-            raise
-        finally:
-            for row_id in held:
-                cr.execute("SELECT pg_advisory_unlock(%s, %s)", (self._lock_namespace, row_id))
 
     def _fresh(self):
         """These rows as the worker that moved them last left them: a new transaction, the cache dropped."""

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from odoo import fields
 from odoo.tests import tagged
 
-from odoo.addons.nexudus_qbo_connector.models.nexudus_qbo_scheduler import CLAIM_LOCK_NAMESPACE
+from odoo.addons.nexudus_qbo_connector.tools.constants import COMPANY_LOCK
 
 from .common import FreshServicesCase
 from .transfer_common import complete_mappings, import_invoices, money, prepare_transfers, send
@@ -105,10 +105,10 @@ class TestDailySweep(FreshServicesCase):
 
     def test_a_company_another_worker_holds_is_swept_later(self):
         with self.registry.cursor() as other:  # another worker's connection, syncing the company
-            other.execute("SELECT pg_advisory_lock(%s, %s)", (CLAIM_LOCK_NAMESPACE, self.company.id))
+            other.execute("SELECT pg_advisory_lock(%s, %s)", (COMPANY_LOCK, self.company.id))
             calls = len(self.qbo.cdc_calls)
             self.sweep()
-            other.execute("SELECT pg_advisory_unlock(%s, %s)", (CLAIM_LOCK_NAMESPACE, self.company.id))
+            other.execute("SELECT pg_advisory_unlock(%s, %s)", (COMPANY_LOCK, self.company.id))
         self.assertEqual(len(self.qbo.cdc_calls), calls)
         self.assertFalse(self.company.nexudus_qbo_swept_at)
         triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", self.env.ref(SWEEP).id)])
