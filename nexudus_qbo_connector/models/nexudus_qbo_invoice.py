@@ -10,6 +10,7 @@ from odoo.exceptions import UserError
 
 from ..tools import batching, invoice_payload
 from ..tools.advisory_locks import advisory_locks
+from ..tools.batching import SEND_CHUNK
 from ..tools.constants import IMPORT_LOCK, INVOICE_LOCK
 from ..tools.errors import ApiError, NotFoundError, ThrottledError, TransientError
 from ..tools.invoice_payload import money
@@ -45,7 +46,6 @@ TRANSFER_STATES = [
 PAGE_SIZE = 1000  # records a request, Nexudus's largest page; invoices are committed a page at a time
 EPOCH = datetime(2000, 1, 1)
 _logger = logging.getLogger(__name__)
-SEND_CHUNK = 3 * batching.BATCH_SIZE  # invoices sent per call of the scheduled action: whole batches
 SENDABLE = ("to_send", "failed", "skipped", "sending", "to_void", "to_delete")
 RUN_COUNTERS = {"sent": "sent_count", "failed": "failed_count", "to_delete": "failed_count", "skipped": "skipped_count"}
 

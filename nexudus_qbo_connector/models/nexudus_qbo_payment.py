@@ -8,6 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools import batching, ledger, payment_payload
+from ..tools.batching import SEND_CHUNK
 from ..tools.constants import PAYMENT_LOCK
 from ..tools.errors import ApiError, ThrottledError, TransientError
 from ..tools.invoice_payload import money
@@ -34,7 +35,6 @@ WAITING_FOR = [("invoice", "Its invoice"), ("credit_note", "Its credit note"), (
 _logger = logging.getLogger(__name__)
 REQUEST_NAMESPACE = uuid.UUID("5b1e0c52-2f0a-4d6e-8a43-7061796d656e")
 CDC_WINDOW = timedelta(days=29)  # QuickBooks looks back 30 days at most; a day's margin for clocks
-SEND_CHUNK = 3 * batching.BATCH_SIZE  # payments moved per call of the scheduled action: whole batches
 MOVABLE = ("to_send", "sending", "held")
 
 

@@ -9,6 +9,7 @@ its first answer.
 import uuid
 
 BATCH_SIZE = 30
+SEND_CHUNK = 3 * BATCH_SIZE  # rows moved per call of the scheduled action, of each model: whole batches
 MAX_REQUEST_ID = 36
 MAX_ITEM_ID = 10
 REQUEST_NAMESPACE = uuid.UUID("0b7c4c7e-4b0e-4a53-9d0b-6e6578756475")
