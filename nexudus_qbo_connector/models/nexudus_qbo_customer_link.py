@@ -310,7 +310,9 @@ class NexudusQboCustomerLink(models.Model):
     def _create_customer(self, company, client, coworker, name, currency):
         digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:12]
         request_id = f"nqc-cust-{company.id}-{coworker['Id']}-{digest}"
-        return client.save_document(list_payload.customer_document(coworker, name, currency), request_id=request_id)
+        row = client.save_document(list_payload.customer_document(coworker, name, currency), request_id=request_id)
+        client.known_customers[_name_key(name)] = row  # the next coworker of this name finds it without a query
+        return row
 
     # -- many new customers at once: in a batch request ------------------------------------------------
     def _create_in_batch(self, company, context, invoices):
