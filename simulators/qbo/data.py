@@ -131,6 +131,8 @@ class QboCompany:
         self.realm_id = realm_id
         self.profile = world.profile
         self.stores = {name: EntityStore(name, name_list) for name, name_list in ENTITIES.items()}
+        self.deleted = []  # (entity, Id, moment) of every deleted row, for change data capture
+        self.voided = set()  # (entity, Id) of every voided row
         self._moment = BASE_TIME
 
     @classmethod

@@ -24,7 +24,8 @@ Limits are a :class:`QboLimits`; ``None`` lifts one. ``QboLimits.unlimited()`` l
 that are about something else and must send more than Intuit allows (say why where it is used).
 
 For tests and benchmarks: ``throttled_count`` and ``throttled`` (realm and limit of every 429),
-``requests_per_realm`` and ``batches_per_realm`` (admitted requests), ``batch_count``; ``hold_requests()`` keeps
+``requests_per_realm`` and ``batches_per_realm`` (admitted requests), ``admissions`` (realm, time and
+whether a batch, of each), ``batch_count``; ``hold_requests()`` keeps
 admitted requests in flight until ``release_requests()`` and ``wait_in_flight(n)`` waits until n are, so a
 concurrency test needs no timing; ``QboSimulator(clock=...)`` takes a frozen clock for exact windows.
 """
@@ -75,6 +76,7 @@ class ThrottleMixin:
         self.throttled = []  # (realm, "per_minute" | "concurrent" | "batch_per_minute") of every 429, in order
         self.requests_per_realm = Counter()  # admitted accounting API requests, batch ones included
         self.batches_per_realm = Counter()  # admitted batch requests
+        self.admissions = []  # (realm, now(), batch) of every admitted request, in order
         self._admitted = defaultdict(deque)  # realm -> admission times within the window, oldest first
         self._admitted_batches = defaultdict(deque)
         self._in_flight = Counter()
@@ -151,6 +153,7 @@ class ThrottleMixin:
                 return self._throttle_fault(refusal[1])
             recent.append(now)
             self.requests_per_realm[realm] += 1
+            self.admissions.append((realm, now, batch))
             if batch:
                 recent_batches.append(now)
                 self.batches_per_realm[realm] += 1

@@ -1,7 +1,8 @@
 """Intuit OAuth 2.0 as the QBO simulator serves it: consent page, token endpoint, revocation, bearer checks.
 
-A *grant* is one app's connection to the company; every refresh and access token issued under it shares
-its fate, so revoking any of them (or replaying its authorization code) disconnects the app.
+A *grant* is one app's connection to one company, the one the person chose on the consent page (research
+§1.3: the redirect's ``realmId``); every refresh and access token issued under it shares its fate, so revoking
+any of them (or replaying its authorization code) disconnects the app.
 """
 
 import base64
@@ -74,7 +75,7 @@ def _with_params(url, params):
 
 
 class OAuthMixin:
-    """OAuth state and handlers; the simulator provides ``now()``, ``company``, ``lock`` and ``route``."""
+    """OAuth state and handlers; the simulator provides ``now()``, ``companies``, ``lock`` and ``route``."""
 
     def init_oauth(self):
         self.apps = {}
@@ -109,14 +110,17 @@ class OAuthMixin:
         state="",
         scope=ACCOUNTING_SCOPE,
         approve=True,
+        realm_id=None,
     ):
-        """Run the consent step without a browser and return the URL the user would be redirected to."""
+        """Run the consent step without a browser and return the URL the user would be redirected to;
+        ``realm_id`` is the company the person chooses (the first one by default)."""
         params = {
             "client_id": client_id,
             "redirect_uri": redirect_uri,
             "state": state,
             "scope": scope,
             "response_type": "code",
+            "realm_id": realm_id or "",
         }
         with self.lock:
             return self._consent(params, approve)
@@ -143,8 +147,12 @@ class OAuthMixin:
         state = params.get("state", "")
         if error or not approve:
             return _with_params(params["redirect_uri"], {"error": error or "access_denied", "state": state})
+        realm_id = params.get("realm_id") or next(iter(self.companies))
+        if realm_id not in self.companies:
+            raise AuthorizeRefused(f"invalid_request: no company {realm_id}")
         code = secrets.token_urlsafe(24)
         self.codes[code] = {
+            "realm_id": realm_id,
             "client_id": params["client_id"],
             "redirect_uri": params["redirect_uri"],
             "scopes": frozenset(params["scope"].split()),
@@ -152,7 +160,7 @@ class OAuthMixin:
             "used": False,
             "grant": None,
         }
-        return _with_params(params["redirect_uri"], {"code": code, "state": state, "realmId": self.company.realm_id})
+        return _with_params(params["redirect_uri"], {"code": code, "state": state, "realmId": realm_id})
 
     def authorize_page(self, request):
         params = request.params
@@ -167,18 +175,36 @@ class OAuthMixin:
             f'<input type="hidden" name="{key}" value="{html.escape(params.get(key, ""), quote=True)}">'
             for key in ("client_id", "redirect_uri", "scope", "state", "response_type")
         )
-        company = html.escape(self.company.company_info["CompanyName"])
         page = (
             "<!DOCTYPE html><html><head><title>Intuit - Connect to QuickBooks</title></head><body>"
-            f"<h1>Connect to {company}</h1>"
-            f"<p>The app wants to access the QuickBooks company <strong>{company}</strong>"
-            f" (realm {html.escape(self.company.realm_id)}).</p>"
-            f'<form method="post" action="{AUTHORIZE_PATH}">{hidden}'
+            f"{self._company_choice()}"
+            f'<form method="post" action="{AUTHORIZE_PATH}">{hidden}{self._company_select()}'
             '<button type="submit" name="action" value="authorize">Connect</button> '
             '<button type="submit" name="action" value="cancel">Cancel</button>'
             "</form></body></html>"
         )
         return Response(200, page)
+
+    def _company_choice(self):
+        """The page's heading: the one company, or a request to choose one."""
+        if len(self.companies) > 1:
+            return "<h1>Connect to QuickBooks</h1><p>Choose the QuickBooks company the app wants to access.</p>"
+        company = next(iter(self.companies.values()))
+        name = html.escape(company.company_info["CompanyName"])
+        return (
+            f"<h1>Connect to {name}</h1><p>The app wants to access the QuickBooks company <strong>{name}</strong>"
+            f" (realm {html.escape(company.realm_id)}).</p>"
+        )
+
+    def _company_select(self):
+        if len(self.companies) == 1:
+            return ""
+        options = "".join(
+            f'<option value="{html.escape(realm, quote=True)}">'
+            f"{html.escape(company.company_info['CompanyName'])} (realm {html.escape(realm)})</option>"
+            for realm, company in self.companies.items()
+        )
+        return f'<select name="realm_id">{options}</select> '
 
     def authorize_submit(self, request):
         form = request.form()
@@ -251,7 +277,7 @@ class OAuthMixin:
             return Response(400, {"error": "invalid_grant"})
         entry["used"] = True
         now = self.now()
-        grant = Grant(client_id, self.company.realm_id, entry["scopes"], now + HARD_TTL)
+        grant = Grant(client_id, entry["realm_id"], entry["scopes"], now + HARD_TTL)
         entry["grant"] = grant
         return self._issue_refresh(grant, now), self._issue_access(grant, now)
 

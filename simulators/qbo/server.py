@@ -22,7 +22,9 @@ receive, void and delete payments as a person would in QuickBooks (``POST /sim/.
 
 import copy
 import secrets
+import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime
 
 from simulators.httpbase import Response, SimulatorServer
@@ -53,7 +55,9 @@ def effective_minor_version(value):
 class QboSimulator(
     OverviewMixin, CdcMixin, BatchMixin, WebhooksMixin, WritesMixin, OAuthMixin, ThrottleMixin, SimulatorServer
 ):
-    """One QBO company (``company``) behind Intuit's OAuth 2.0, seeded from a shared world.
+    """QBO companies (realms) behind Intuit's OAuth 2.0, seeded from a shared world: one (``realm_id``), and any
+    :meth:`add_company` adds; the consent page lets the person choose among them. ``company`` is the company of
+    the request being answered (its path's realm), else the first one.
 
     ``limits`` (a :class:`~simulators.qbo.limits.QboLimits`, None for Intuit's documented ones) are the
     throttles per realm; ``clock`` is the wall clock ``now()`` adds ``clock_offset`` to (tests may pass a
@@ -77,7 +81,8 @@ class QboSimulator(
         if inclusive_reading not in INCLUSIVE_READINGS:
             raise ValueError(f"inclusive_reading must be one of {INCLUSIVE_READINGS}, not {inclusive_reading!r}")
         self.world = world or build_world()
-        self.company = QboCompany.from_world(self.world, realm_id=realm_id, bulk_accounts=bulk_accounts)
+        self.companies = {realm_id: QboCompany.from_world(self.world, realm_id=realm_id, bulk_accounts=bulk_accounts)}
+        self._serving = threading.local()  # the company this thread acts for (see ``serving``)
         self.clock = clock
         self.clock_offset = 0  # seconds added to the wall clock (now, MetaData stamps, token expiry, CDC window)
         self.minor_versions = []  # effective minor version of every API call, in order
@@ -91,6 +96,39 @@ class QboSimulator(
 
     def now(self):
         return self.clock() + self.clock_offset
+
+    def add_company(self, realm_id, world=None, name=None):
+        """Another company the app can be connected to, seeded from ``world`` (this simulator's by default) and
+        named ``name`` (the world's company name by default); returns it."""
+        company = QboCompany.from_world(world or self.world, realm_id=realm_id)
+        if name:
+            company.company_info["CompanyName"] = company.company_info["LegalName"] = name
+        with self.lock:
+            self.companies[realm_id] = company
+        return company
+
+    @property
+    def company(self):
+        return getattr(self._serving, "company", None) or next(iter(self.companies.values()))
+
+    @property
+    def deleted(self):
+        return self.company.deleted
+
+    @property
+    def voided(self):
+        return self.company.voided
+
+    @contextmanager
+    def serving(self, realm_id):
+        """Act for ``realm_id``'s company in this thread: its requests, or what a person does in it
+        (``record_payment``, ``set_preferences``...)."""
+        previous = getattr(self._serving, "company", None)
+        self._serving.company = self.companies[realm_id]
+        try:
+            yield self._serving.company
+        finally:
+            self._serving.company = previous
 
     def setup_routes(self):
         self.oauth_routes()
@@ -175,7 +213,8 @@ class QboSimulator(
                         "AUTHORIZATION",
                     )
                 self.minor_versions.append(effective_minor_version(request.params.get("minorversion")))
-                return handler(request)
+                with self.serving(grant.realm_id):
+                    return handler(request)
 
         return checked
 

@@ -61,8 +61,6 @@ class WritesMixin:
 
     def init_writes(self):
         self.writes = []  # (entity, "create" | "update" | "void" | "delete", Id) of every committed write, in order
-        self.deleted = []  # (entity, Id, moment) of every deleted row, for change data capture
-        self.voided = set()  # (entity, Id) of every voided row
         self.honour_tax_override = True  # whether a request's TxnTaxDetail amounts replace computed tax (§2.4)
         self.replays = []  # request id of every answer replayed from the request-id store
         self.request_ids = {}  # (realm, requestid) -> (status, body) of the first answer

@@ -71,13 +71,15 @@ def start_simulators(seed, sizes=None):
     return nexudus, qbo
 
 
-def _env(cr):
-    return api.Environment(cr, SUPERUSER_ID, {})
+def _env(cr, company_id=None):
+    return api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [company_id]} if company_id else {})
 
 
-def prepare_company(registry, nexudus, qbo):
+def prepare_company(registry, nexudus, qbo, company_id=None, realm_id=None, locations=None):
     """What an operator does once (bin/demo_setup.py's steps, the seed's near-misses mapped by hand), committed
-    step by step; returns the company's id."""
+    step by step; returns the company's id. ``company_id`` (the user's company by default) is connected to the
+    QuickBooks company ``realm_id`` (the simulator's first by default) and serves the Nexudus ``locations`` (ids;
+    every one by default)."""
     steps = []
 
     def step(work):
@@ -91,8 +93,15 @@ def prepare_company(registry, nexudus, qbo):
     def connect(env):
         company = env.company
         company._nexudus_locations()
+        if locations:
+            served = company.nexudus_location_ids
+            company.nexudus_location_ids = served.filtered(lambda loc: loc.nexudus_id in locations)
         redirect = qbo.authorize(
-            "sim-client-id", company._qbo_oauth().redirect_uri, "state", "com.intuit.quickbooks.accounting"
+            "sim-client-id",
+            company._qbo_oauth().redirect_uri,
+            "state",
+            "com.intuit.quickbooks.accounting",
+            realm_id=realm_id,
         )
         query = dict(part.split("=", 1) for part in redirect.split("?", 1)[1].split("&"))
         company._qbo_finish_connect(query["code"], query["realmId"])
@@ -139,9 +148,9 @@ def prepare_company(registry, nexudus, qbo):
 
     for work in steps:
         with registry.cursor() as cr:
-            work(_env(cr))
+            work(_env(cr, company_id))
     with registry.cursor() as cr:
-        return _env(cr).company.id
+        return _env(cr, company_id).company.id
 
 
 @contextmanager
