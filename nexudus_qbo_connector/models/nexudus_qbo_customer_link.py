@@ -227,8 +227,10 @@ class NexudusQboCustomerLink(models.Model):
         # The name is someone else's: this customer's own deterministic name, adopted when an earlier run
         # created it and its link was lost (also under the name earlier versions gave it).
         unique = matching.disambiguated_name(name, coworker["Id"], coworker.get("InvoicingBusinessName"))
-        for candidate in dict.fromkeys((unique, matching.legacy_disambiguated_name(name, coworker["Id"]))):
-            existing = self._customer_named(client, candidate)
+        candidates = list(dict.fromkeys((unique, matching.legacy_disambiguated_name(name, coworker["Id"]))))
+        named = self._customers_named(client, candidates)
+        for candidate in candidates:
+            existing = named[candidate]
             if not existing:
                 continue
             holder, _shared = self._holder(company, coworker, existing, candidate, own_name=True)
@@ -291,12 +293,29 @@ class NexudusQboCustomerLink(models.Model):
 
     def _customer_named(self, client, name):
         """The QuickBooks customer with exactly this name, active or not (QuickBooks compares names loosely)."""
-        known = client.known_customers.get(_name_key(name))
-        if known:
-            return known
-        rows = client.query_documents("Customer", f"DisplayName = {quote(name)} AND Active IN (true, false)")
-        exact = [row for row in rows if field(row, "DisplayName") == name]
-        return (exact or rows or [None])[0]
+        return self._customers_named(client, [name])[name]
+
+    def _customers_named(self, client, names):
+        """``{name: QuickBooks customer or None}`` for ``names``, active or not: those this call knows
+        already, the others read in one query (and known from then on). QuickBooks compares names loosely:
+        a customer whose name is exactly the one asked for comes first."""
+        found = {name: client.known_customers.get(_name_key(name)) for name in names}
+        unknown = [name for name, row in found.items() if not row]
+        if unknown:
+            listed = ", ".join(quote(name) for name in unknown)
+            where = f"DisplayName = {listed}" if len(unknown) == 1 else f"DisplayName IN ({listed})"
+            rows = client.query_documents("Customer", f"{where} AND Active IN (true, false)")
+            for row in rows:
+                client.known_customers[_name_key(field(row, "DisplayName"))] = row
+            for name in unknown:
+                alike = (
+                    rows
+                    if len(unknown) == 1
+                    else [r for r in rows if _name_key(field(r, "DisplayName")) == _name_key(name)]
+                )
+                exact = [row for row in alike if field(row, "DisplayName") == name]
+                found[name] = (exact or alike or [None])[0]
+        return found
 
     def _reactivated(self, client, row):
         if field(row, "Active", default=True):
@@ -362,10 +381,8 @@ class NexudusQboCustomerLink(models.Model):
         if not candidates:
             return
         client = context.client
-        listed = ", ".join(quote(name) for _coworker, name in candidates)
-        for row in client.query_documents("Customer", f"DisplayName IN ({listed}) AND Active IN (true, false)"):
-            client.known_customers[_name_key(field(row, "DisplayName"))] = row
-        free = [(coworker, name) for coworker, name in candidates if _name_key(name) not in client.known_customers]
+        named = self._customers_named(client, [name for _coworker, name in candidates])
+        free = [(coworker, name) for coworker, name in candidates if not named[name]]
         if len(free) < BATCH_THRESHOLD:
             for coworker, name in free:
                 try:
