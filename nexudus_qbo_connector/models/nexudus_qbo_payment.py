@@ -284,21 +284,9 @@ class NexudusQboPayment(models.Model):
         """Payments changed in QuickBooks since the company's cursor: one request (CDC, or a query when the
         cursor is older than CDC reaches back)."""
         client = client or company._qbo_client()
-        now = fields.Datetime.now()
         since = company.qbo_payment_cursor - READ_OVERLAP if company.qbo_payment_cursor else None
-        since = since or self._first_pull_start(company) or now
-        try:
-            if now - since < CDC_WINDOW:
-                payments = client.changes(["Payment"], _iso(since))["Payment"]
-            else:
-                stamp = quote(_iso(since))
-                payments = client.query_documents("Payment", f"MetaData.LastUpdatedTime > {stamp}")
-        except ApiError as exc:
-            if exc.retryable:
-                raise  # throttled or down: the run pauses and comes back
-            raise UserError(
-                self.env._("Reading payments from QuickBooks failed: %(error)s", error=translated(self.env, exc))
-            ) from exc
+        since = since or self._first_pull_start(company) or fields.Datetime.now()
+        payments = self._qbo_payments_changed(client, since)
         found = self.browse()
         newest = since
         for payment in payments:
@@ -309,6 +297,21 @@ class NexudusQboPayment(models.Model):
         company.sudo().qbo_payment_cursor = newest
         self._commit()
         return found
+
+    def _qbo_payments_changed(self, client, since):
+        """The QuickBooks payments changed since ``since``: by change data capture within its window, else
+        by a query. A refusal becomes a message for a person; a throttled or unreachable service is raised
+        as it is, for the run to pause and come back."""
+        try:
+            if fields.Datetime.now() - since < CDC_WINDOW:
+                return client.changes(["Payment"], _iso(since))["Payment"]
+            return client.query_documents("Payment", f"MetaData.LastUpdatedTime > {quote(_iso(since))}")
+        except ApiError as exc:
+            if exc.retryable:
+                raise
+            raise UserError(
+                self.env._("Reading payments from QuickBooks failed: %(error)s", error=translated(self.env, exc))
+            ) from exc
 
     def _first_pull_start(self, company):
         """With no cursor yet: payments cannot be older than the first invoice this connector sent."""

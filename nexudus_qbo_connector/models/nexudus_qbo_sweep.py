@@ -1,14 +1,10 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 
-from ..tools.errors import ApiError
 from ..tools.moments import naive_utc
 from ..tools.qbo_objects import field
-from ..tools.texts import translated
 from .nexudus_qbo_invoice import _LineWindow
-from .nexudus_qbo_payment import _iso
 
 SWEEP_CRON = "nexudus_qbo_connector.ir_cron_nexudus_qbo_sweep"
 DAYS_PARAM = "nexudus_qbo_connector.sweep_days"
@@ -97,14 +93,7 @@ class NexudusQboSweep(models.AbstractModel):
         since = fields.Datetime.now() - CDC_LOOK_BACK
         found = payments.browse()
         while True:
-            try:
-                rows = client.changes(["Payment"], _iso(since))["Payment"]
-            except ApiError as exc:
-                if exc.retryable:
-                    raise
-                raise UserError(
-                    self.env._("Reading payments from QuickBooks failed: %(error)s", error=translated(self.env, exc))
-                ) from exc
+            rows = payments._qbo_payments_changed(client, since)  # 30 hours: within change data capture's window
             for row in rows:
                 found |= payments._take_qbo_payment(company, row)
             payments._commit()
